@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import type { CheckResult } from '../../protocol/result.ts';
+import type { Endpoints } from '../endpoints.ts';
+
+/** What a probe may use while it runs. */
+export interface ProbeContext {
+  /** The learner's workspace folder (absolute). */
+  workspace: string;
+  /** Where the services are. */
+  endpoints: Endpoints;
+  /** The unique marker of the step's current attempt, when there is one. */
+  marker?: string;
+  /** Aborted when the probe's deadline passes; pass it to every request and child process. */
+  signal: AbortSignal;
+  /** The probe's deadline in milliseconds (for messages). */
+  timeoutMs: number;
+  /** Environment for child processes: PATH includes the learner's virtualenv when there is one. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** One probe kind: its schema (from protocol/probes) and how to run it. */
+export interface ProbeModule<S extends z.ZodType = z.ZodType> {
+  kind: string;
+  schema: S;
+  /** Default deadline in seconds when the spec gives none. */
+  defaultTimeout: number;
+  /** Runs the probe. Returns a result for every outcome a learner can cause; throws only on a bug. */
+  run(spec: z.output<S>, ctx: ProbeContext): Promise<CheckResult>;
+}
