@@ -1,0 +1,10 @@
+import type { ProbeModule } from '../types.ts';
+
+/**
+ * The registry of probe kinds: the only place that imports every probe module.
+ * Add a kind: write protocol/probes/<kind>.ts and server/checks/probes/<kind>.ts, then list it
+ * here and in protocol/probes/index.ts.
+ */
+export const probeModules: readonly ProbeModule[] = [];
+
+export const probeByKind: ReadonlyMap<string, ProbeModule> = new Map(probeModules.map((m) => [m.kind, m]));
