@@ -1,0 +1,32 @@
+// @ts-check
+import mdx from '@astrojs/mdx';
+import starlight from '@astrojs/starlight';
+import { defineConfig } from 'astro/config';
+
+// The site is static: the local server (server/http.ts) serves dist/ and adds the per-start
+// token to every HTML page it sends. Nothing is fetched from outside 127.0.0.1.
+export default defineConfig({
+  site: 'http://127.0.0.1:4321',
+  output: 'static',
+  trailingSlash: 'always',
+  telemetry: false,
+  integrations: [
+    starlight({
+      title: 'Data-science stack, step by step',
+      description: 'Set up Elasticsearch, Kibana, fluentd, MLflow and DVC on your machine, with every step checked.',
+      tableOfContents: false,
+      pagination: true,
+      lastUpdated: false,
+      customCss: ['./src/styles/tutorial.css'],
+      head: [{ tag: 'meta', attrs: { name: 'tutorial-token', content: '__TUTORIAL_TOKEN__' } }],
+      components: {
+        PageFrame: './src/components/PageFrame.astro',
+      },
+      sidebar: [
+        { label: 'Start here', items: [{ label: 'Overview', link: '/' }, { label: 'Your progress', link: '/progress/' }] },
+        { label: 'Chapters', items: [{ autogenerate: { directory: 'chapters' } }] },
+      ],
+    }),
+    mdx(),
+  ],
+});

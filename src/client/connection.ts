@@ -1,0 +1,83 @@
+import { type ClientMessage, FLOW, type ServerMessage, ServerMessageSchema } from '../../protocol/messages.ts';
+
+export interface ConnectionHandlers {
+  /** Terminal output bytes; call `done` once they are written so the server may send more. */
+  onOutput(bytes: Uint8Array, done: () => void): void;
+  onMessage(message: ServerMessage): void;
+  onState(state: 'connecting' | 'open' | 'lost'): void;
+}
+
+/** The page's token, put into every HTML page by the local server. */
+export function pageToken(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="tutorial-token"]')?.content ?? '';
+}
+
+/**
+ * One websocket to the local server, reconnecting by itself with a growing delay when the
+ * server goes away. Output frames are acknowledged in batches of FLOW.ackEvery bytes after the
+ * terminal has written them, which is what lets the server pause a flooding shell.
+ */
+export class Connection {
+  #ws: WebSocket | undefined;
+  #unacked = 0;
+  #retry = 0;
+  #closed = false;
+  #onOpen: (() => void)[] = [];
+
+  constructor(private readonly handlers: ConnectionHandlers) {}
+
+  connect(): void {
+    this.handlers.onState('connecting');
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(pageToken())}`);
+    ws.binaryType = 'arraybuffer';
+    this.#ws = ws;
+    ws.addEventListener('open', () => {
+      this.#retry = 0;
+      this.#unacked = 0;
+      this.handlers.onState('open');
+      for (const f of this.#onOpen) f();
+    });
+    ws.addEventListener('message', (ev) => {
+      if (ev.data instanceof ArrayBuffer) {
+        const bytes = new Uint8Array(ev.data);
+        this.handlers.onOutput(bytes, () => this.#ack(bytes.byteLength));
+        return;
+      }
+      const parsed = ServerMessageSchema.safeParse(JSON.parse(String(ev.data)));
+      if (parsed.success) this.handlers.onMessage(parsed.data);
+      else console.warn('The tutorial server sent a message this page does not understand.', ev.data);
+    });
+    ws.addEventListener('close', () => {
+      if (this.#closed) return;
+      this.handlers.onState('lost');
+      const delay = Math.min(5000, 250 * 2 ** this.#retry++);
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  /** Calls `f` now if the socket is open, and after every reconnect. */
+  whenOpen(f: () => void): void {
+    this.#onOpen.push(f);
+    if (this.#ws?.readyState === WebSocket.OPEN) f();
+  }
+
+  send(message: ClientMessage): boolean {
+    if (this.#ws?.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#ws?.close();
+  }
+
+  #ack(bytes: number): void {
+    this.#unacked += bytes;
+    if (this.#unacked >= FLOW.ackEvery) {
+      this.send({ type: 'ack', bytes: this.#unacked });
+      this.#unacked = 0;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { defineCollection } from 'astro:content';
+import { glob } from 'astro/loaders';
+import { docsSchema } from '@astrojs/starlight/schema';
+import { ChapterFieldsSchema } from '../protocol/content.ts';
+
+// Chapters live in the top-level content/ folder, one source of truth for the site and the
+// server. The same zod schema validates the steps here (a typo fails `astro build` with the file
+// and the field) and in the server when it loads them.
+export const collections = {
+  docs: defineCollection({
+    loader: glob({ base: './content/docs', pattern: '**/[^_]*.{md,mdx}' }),
+    schema: docsSchema({ extend: ChapterFieldsSchema }),
+  }),
+};
