@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import { commandProbe } from './command.ts';
+import { dvcProbe } from './dvc.ts';
+import { elasticsearchProbe } from './elasticsearch.ts';
+import { fluentdProbe } from './fluentd.ts';
+import { kibanaProbe } from './kibana.ts';
+import { mlflowProbe } from './mlflow.ts';
 
 /**
  * Every probe kind. Add a kind: write protocol/probes/<kind>.ts with its schema, add it
  * here, and write server/checks/probes/<kind>.ts with its `run`.
  */
-export const probeSchemas = [commandProbe] as const;
+export const probeSchemas = [commandProbe, elasticsearchProbe, kibanaProbe, fluentdProbe, mlflowProbe, dvcProbe] as const;
 
 export const ProbeSchema = z.discriminatedUnion('kind', probeSchemas);
 export type Probe = z.output<typeof ProbeSchema>;

@@ -1,0 +1,72 @@
+// A fake: the tests' real search engine is OpenSearch, whose `GET /` banner differs from the one Elasticsearch 8 and 9 send (version.number, no distribution, the product header), so this server answers `GET /` as Elasticsearch does.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The banners, as Elasticsearch 8.19 and 9.1 return them from `GET /` (field order kept). */
+export const ES_BANNERS = {
+  '8.19.3': {
+    name: 'es01',
+    cluster_name: 'docker-cluster',
+    cluster_uuid: 'q9Nf1cJSRN-7JxJ8b3cC2w',
+    version: {
+      number: '8.19.3',
+      build_flavor: 'default',
+      build_type: 'docker',
+      build_hash: '4e1a4f2b1d8f0c7d4f6b3f3a0b2b6b3c5d7e9f10',
+      build_date: '2025-08-26T02:17:40.123456789Z',
+      build_snapshot: false,
+      lucene_version: '9.12.2',
+      minimum_wire_compatibility_version: '7.17.0',
+      minimum_index_compatibility_version: '7.0.0',
+    },
+    tagline: 'You Know, for Search',
+  },
+  '9.1.3': {
+    name: 'es01',
+    cluster_name: 'docker-cluster',
+    cluster_uuid: 'Hc7rP2mXQ1u0bq6YtLw2VA',
+    version: {
+      number: '9.1.3',
+      build_flavor: 'default',
+      build_type: 'docker',
+      build_hash: '0c781091a2f57de895a73a1391ff8426c0153c8d',
+      build_date: '2025-08-24T22:05:04.526302670Z',
+      build_snapshot: false,
+      lucene_version: '10.2.2',
+      minimum_wire_compatibility_version: '8.19.0',
+      minimum_index_compatibility_version: '8.0.0',
+    },
+    tagline: 'You Know, for Search',
+  },
+} as const;
+
+/** A running fake: its base URL and how to stop it. */
+export interface EsBannerFake {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a server on a free port of 127.0.0.1 that answers `GET /` with the banner of `version`. */
+export async function startEsBanner(version: keyof typeof ES_BANNERS): Promise<EsBannerFake> {
+  const server = createServer((req, res) => {
+    // Elasticsearch (since 7.14) names itself in this header; clients check it.
+    res.setHeader('X-elastic-product', 'Elasticsearch');
+    if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify(ES_BANNERS[version], null, 2)}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'this fake answers GET / only', status: 404 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
