@@ -52,6 +52,8 @@ export class TerminalSession {
   #paused = false;
   /** The shell is running a command (Enter was pressed) and has not shown its prompt again. */
   #busy = true;
+  /** The shell has shown its first prompt. */
+  #prompted = false;
   #waiters: ((end: CommandEnd) => void)[] = [];
   #endListeners = new Set<(end: CommandEnd) => void>();
   #outputListeners = new Set<(text: string) => void>();
@@ -167,6 +169,18 @@ export class TerminalSession {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
+  started(timeoutMs: number): Promise<void> {
+    if (this.#prompted || this.#exit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
   /** Resolves when the shell shows its prompt (at once if it does already). */
   async idle(): Promise<void> {
     if (!this.#busy) return;
@@ -225,6 +239,7 @@ export class TerminalSession {
     }
     for (const end of ends) {
       this.#busy = false;
+      this.#prompted = true;
       const waiters = this.#waiters.splice(0);
       for (const w of waiters) w(end);
       for (const l of this.#endListeners) l(end);

@@ -25,7 +25,7 @@ __tut_prompt() {
   printf '\033]133;D;%s\007' "$status"
   return $status
 }
-PROMPT_COMMAND="__tut_prompt\${PROMPT_COMMAND:+; \$PROMPT_COMMAND}"
+PROMPT_COMMAND="__tut_prompt${'$'}{PROMPT_COMMAND:+; $PROMPT_COMMAND}"
 export TUTORIAL_WORKSPACE="$PWD"
 # The workspace's virtualenv, once a chapter has made it, is active in every chapter's shell.
 if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv/bin/activate"; fi

@@ -1,0 +1,119 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startTutorialServer } from './app.ts';
+import { DIST_DIR, REPO_ROOT, defaultStateDir, defaultWorkspace } from './paths.ts';
+
+const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]
+
+Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321).
+  --port N          port to listen on (default: $PORT or 4321)
+  --host H          address to listen on (default 127.0.0.1; anything else lets other machines in)
+  --workspace DIR   the folder where the chapters' commands run (default .state/workspace)
+  --state DIR       where progress is kept (default .state)
+  --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
+  --rebuild         build the site even when it looks up to date`;
+
+/** The newest modification time of anything the site is built from. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) if (name !== 'node_modules') walk(join(p, name));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'content', 'protocol', 'astro.config.mjs', 'package.json']) walk(join(REPO_ROOT, p));
+  return newest;
+}
+
+/** Builds the site when dist/ is missing or older than its sources. */
+async function buildIfNeeded(force: boolean): Promise<void> {
+  const stamp = join(DIST_DIR, 'index.html');
+  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource()) return;
+  console.log('Building the site (once, and again when chapters change)…');
+  const { build } = await import('astro');
+  await build({ root: REPO_ROOT, logLevel: 'warn' });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== 'start'),
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      workspace: { type: 'string' },
+      state: { type: 'string' },
+      'idle-minutes': { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 4321);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`"${values.port ?? process.env.PORT}" is not a port number. Pass one from 1 to 65535, e.g. --port 4322.`);
+    process.exit(2);
+  }
+  const host = values.host;
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    console.warn(
+      `Warning: listening on ${host} lets other machines reach a page that types into your shell. They still need the token in the page, but use this only on a network you trust.`,
+    );
+  }
+  const stateDir = values.state ?? defaultStateDir();
+  const env = values.state ? { ...process.env, TUTORIAL_STATE_DIR: values.state } : process.env;
+  const workspace = values.workspace ?? defaultWorkspace(env);
+  const idleMinutes = Number(values['idle-minutes'] ?? 30);
+
+  await buildIfNeeded(values.rebuild);
+  let server: Awaited<ReturnType<typeof startTutorialServer>>;
+  try {
+    server = await startTutorialServer({ host, port, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      console.error(`Port ${port} on ${host} is already in use. Start on another port with: npm start -- --port ${port + 1}`);
+      process.exit(1);
+    }
+    if (code === 'EACCES') {
+      console.error(`Port ${port} on ${host} needs privileges this user lacks. Start on a port above 1024, e.g.: npm start -- --port 4321`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  console.log(`The tutorial is ready at ${server.url}`);
+  console.log(`Workspace: ${workspace}`);
+  console.log('Press Ctrl-C to stop it (every shell it started ends too).');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\nStopping (${signal})…`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+    setTimeout(() => {
+      server.sessions.closeAllSync();
+      process.exit(1);
+    }, 5000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  process.on('exit', () => server.sessions.closeAllSync());
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message ?? err);
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+import { Socket } from 'node:net';
+import type { ServiceStatus } from '../protocol/messages.ts';
+import type { Endpoints } from './endpoints.ts';
+import { httpJson } from './http-json.ts';
+
+/** How one service of the stack is asked whether it is up, and where its own UI is. */
+interface ServiceProbe {
+  id: string;
+  name: string;
+  url?: string;
+  ask(signal: AbortSignal): Promise<{ up: boolean; detail: string }>;
+}
+
+async function httpUp(url: string, signal: AbortSignal, ok: (status: number, json: unknown, text: string) => boolean): Promise<{ up: boolean; detail: string }> {
+  const a = await httpJson(url, { signal, maxChars: 20_000 });
+  if (a.kind !== 'answer') return { up: false, detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
+  return ok(a.status, a.json, a.text) ? { up: true, detail: `HTTP ${a.status}` } : { up: false, detail: `HTTP ${a.status}` };
+}
+
+function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{ up: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (up: boolean, detail: string) => {
+      s.destroy();
+      resolve({ up, detail });
+    };
+    signal.addEventListener('abort', () => done(false, 'does not answer'), { once: true });
+    s.once('connect', () => done(true, `port ${port} open`));
+    s.once('error', () => done(false, 'not running'));
+    s.connect(port, host);
+  });
+}
+
+/** The services of the stack, as the status panel shows them. */
+export function stackServices(e: Endpoints): ServiceProbe[] {
+  return [
+    {
+      id: 'elasticsearch',
+      name: 'Elasticsearch',
+      url: e.es,
+      ask: (signal) =>
+        httpUp(`${e.es}/_cluster/health`, signal, (st, json) => st === 200 && ['green', 'yellow'].includes((json as { status?: string })?.status ?? '')),
+    },
+    {
+      id: 'kibana',
+      name: 'Kibana',
+      url: e.kibana,
+      ask: (signal) =>
+        httpUp(`${e.kibana}/api/status`, signal, (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available'),
+    },
+    { id: 'fluentd', name: 'fluentd', ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
+    { id: 'postgres', name: 'PostgreSQL', ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },
+    { id: 'mlflow', name: 'MLflow', url: e.mlflow, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
+    { id: 'adminer', name: 'adminer', url: e.adminer, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
+  ];
+}
+
+/** Asks every service once, in parallel, each with a short deadline. */
+export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<ServiceStatus[]> {
+  return Promise.all(
+    stackServices(e).map(async (s) => {
+      const r = await s.ask(AbortSignal.timeout(timeoutMs));
+      const status: ServiceStatus = { id: s.id, name: s.name, state: r.up ? 'up' : 'down', detail: r.detail };
+      if (s.url) status.url = s.url;
+      return status;
+    }),
+  );
+}
+
+/**
+ * Polls the stack every few seconds while a page is open and pushes the statuses when they
+ * change; it sleeps while no page is open.
+ */
+export class StackStatus {
+  last: ServiceStatus[] | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #active: () => boolean = () => false;
+  #polling = false;
+
+  constructor(
+    private readonly endpoints: Endpoints,
+    private readonly push: (services: ServiceStatus[]) => void,
+    private readonly seconds: number,
+  ) {}
+
+  setActive(active: () => boolean): void {
+    this.#active = active;
+  }
+
+  /** A page opened: poll now and keep polling while pages are open. */
+  wake(): void {
+    if (this.seconds <= 0 || this.#timer) return;
+    void this.#tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const next = await pollStack(this.endpoints);
+      if (JSON.stringify(next) !== JSON.stringify(this.last)) {
+        this.last = next;
+        this.push(next);
+      }
+    } finally {
+      this.#polling = false;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#active()) void this.#tick();
+    }, this.seconds * 1000);
+    this.#timer.unref();
+  }
+}

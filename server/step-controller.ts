@@ -1,0 +1,179 @@
+import type { Step } from '../protocol/content.ts';
+import type { ProgressSnapshot, ServerMessage, StepProgress } from '../protocol/messages.ts';
+import type { CheckResult } from '../protocol/result.ts';
+import { newMarker } from './checks/marker.ts';
+import { type SessionManager, ShellBusyError } from './sessions.ts';
+
+/** A chapter as the server knows it: its id, title and steps, loaded from content/. */
+export interface ChapterInfo {
+  id: string;
+  title: string;
+  steps: Step[];
+  /** Each step's content hash, by step id; a changed hash makes stored progress stale. */
+  hashes: Record<string, string>;
+}
+
+export interface ContentIndex {
+  chapters: readonly ChapterInfo[];
+  chapter(id: string): ChapterInfo | undefined;
+}
+
+/** What the controller needs of the progress store (server/progress.ts). */
+export interface ProgressLike {
+  snapshot(hashes: Record<string, Record<string, string>>): ProgressSnapshot;
+  set(chapter: string, step: string, progress: StepProgress, contentHash: string): Promise<void>;
+  resetChapter(chapter: string): Promise<void>;
+}
+
+export type CheckRunner = (step: Step, marker: string | undefined) => Promise<CheckResult>;
+
+/** A request the page made that cannot be carried out; the message is a full sentence. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The flow of a step, shared by the page (over the websocket) and the headless runner: type a
+ * step's command into the chapter's shell with the attempt's marker exported, wait for it to
+ * end, run the check, store and announce the result.
+ */
+export class StepController {
+  readonly #markers = new Map<string, string>();
+  readonly #chapterRuns = new Map<string, AbortController>();
+
+  constructor(
+    private readonly deps: {
+      sessions: SessionManager;
+      content: ContentIndex;
+      runCheck: CheckRunner;
+      progress: ProgressLike;
+      /** Tells every open page. */
+      broadcast: (message: ServerMessage) => void;
+    },
+  ) {}
+
+  /** The chapter and step, or a RequestError naming what exists. */
+  find(chapterId: string, stepId?: string): { chapter: ChapterInfo; step?: Step } {
+    const chapter = this.deps.content.chapter(chapterId);
+    if (!chapter) {
+      throw new RequestError('unknown-chapter', `There is no chapter "${chapterId}". Chapters: ${this.deps.content.chapters.map((c) => c.id).join(', ')}.`);
+    }
+    if (stepId === undefined) return { chapter };
+    const step = chapter.steps.find((s) => s.id === stepId);
+    if (!step) {
+      throw new RequestError(
+        'unknown-step',
+        `The chapter "${chapterId}" has no step "${stepId}". Its steps: ${chapter.steps.map((s) => s.id).join(', ') || 'none'}.`,
+      );
+    }
+    return { chapter, step };
+  }
+
+  /** The marker of the step's current attempt, if it has been run. */
+  marker(chapter: string, step: string): string | undefined {
+    return this.#markers.get(`${chapter}/${step}`);
+  }
+
+  progress(): ProgressSnapshot {
+    const hashes: Record<string, Record<string, string>> = {};
+    for (const c of this.deps.content.chapters) hashes[c.id] = c.hashes;
+    return this.deps.progress.snapshot(hashes);
+  }
+
+  /**
+   * Types command `index` of the step into the chapter's shell and resolves with its exit
+   * status. The first command of a step starts a new attempt with a new marker. After the last
+   * command (or a failing one) the step's check runs on its own.
+   */
+  async run(chapterId: string, stepId: string, index: number, options: { autoCheck?: boolean } = {}): Promise<number> {
+    const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
+    const command = step.run[index];
+    if (command === undefined) {
+      throw new RequestError('unknown-command', `The step "${stepId}" has ${step.run.length} command(s); there is no command number ${index + 1}.`);
+    }
+    const session = this.deps.sessions.get(chapter.id);
+    if (!session || session.exited) {
+      throw new RequestError('no-shell', 'The chapter has no shell yet. Reload the page to start one.');
+    }
+    const key = `${chapter.id}/${step.id}`;
+    let marker = this.#markers.get(key);
+    if (index === 0 || !marker) {
+      marker = newMarker(chapter.id, step.id);
+      this.#markers.set(key, marker);
+    }
+    // A shell that is still starting gets a moment to show its first prompt.
+    await session.started(10_000);
+    if (session.busy) throw new RequestError('shell-busy', new ShellBusyError().message);
+    const ended = session.typeCommand(command, { TUTORIAL_MARKER: marker, TUTORIAL_STEP: key });
+    await this.#store(chapter, step, { state: 'running', at: new Date().toISOString() });
+    this.deps.broadcast({ type: 'command-started', chapter: chapter.id, step: step.id, index, marker });
+    const { exitCode } = await ended;
+    this.deps.broadcast({ type: 'command-ended', chapter: chapter.id, step: step.id, index, exitCode });
+    const last = index === step.run.length - 1;
+    if ((options.autoCheck ?? true) && (last || exitCode !== 0)) await this.check(chapter.id, step.id);
+    return exitCode;
+  }
+
+  /** Runs the step's check, stores the result and tells every page. */
+  async check(chapterId: string, stepId: string): Promise<CheckResult> {
+    const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
+    this.deps.broadcast({ type: 'check-started', chapter: chapter.id, step: step.id });
+    const result = await this.deps.runCheck(step, this.marker(chapter.id, step.id));
+    await this.#store(chapter, step, { state: result.ok ? 'passed' : 'failed', at: new Date().toISOString(), result });
+    this.deps.broadcast({ type: 'check-result', chapter: chapter.id, step: step.id, result });
+    return result;
+  }
+
+  async reset(chapterId: string): Promise<void> {
+    const { chapter } = this.find(chapterId);
+    await this.deps.progress.resetChapter(chapter.id);
+    for (const s of chapter.steps) this.#markers.delete(`${chapter.id}/${s.id}`);
+    this.deps.broadcast({ type: 'progress', progress: this.progress() });
+  }
+
+  /**
+   * Runs the chapter's steps in order (up to and including `upTo`), each command and then the
+   * check, stopping at the first failure. Steps that already passed are run again.
+   */
+  async runChapter(chapterId: string, upTo?: string): Promise<'passed' | 'failed' | 'stopped'> {
+    const { chapter } = this.find(chapterId, upTo);
+    if (this.#chapterRuns.has(chapter.id)) throw new RequestError('already-running', 'This chapter is already being run for you.');
+    const abort = new AbortController();
+    this.#chapterRuns.set(chapter.id, abort);
+    try {
+      const last = upTo ? chapter.steps.findIndex((s) => s.id === upTo) : chapter.steps.length - 1;
+      for (const step of chapter.steps.slice(0, last + 1)) {
+        if (abort.signal.aborted) return this.#chapterRun(chapter.id, 'stopped', step.id);
+        this.#chapterRun(chapter.id, 'running', step.id);
+        for (let i = 0; i < step.run.length; i++) {
+          if (abort.signal.aborted) return this.#chapterRun(chapter.id, 'stopped', step.id);
+          await this.run(chapter.id, step.id, i, { autoCheck: false });
+        }
+        const result = await this.check(chapter.id, step.id);
+        if (!result.ok) return this.#chapterRun(chapter.id, 'failed', step.id);
+      }
+      return this.#chapterRun(chapter.id, 'passed');
+    } finally {
+      this.#chapterRuns.delete(chapter.id);
+    }
+  }
+
+  stopChapter(chapterId: string): void {
+    this.#chapterRuns.get(chapterId)?.abort();
+  }
+
+  #chapterRun<S extends 'passed' | 'failed' | 'stopped' | 'running'>(chapter: string, state: S, step?: string): S {
+    this.deps.broadcast(step ? { type: 'chapter-run', chapter, state, step } : { type: 'chapter-run', chapter, state });
+    return state;
+  }
+
+  async #store(chapter: ChapterInfo, step: Step, progress: StepProgress): Promise<void> {
+    await this.deps.progress.set(chapter.id, step.id, progress, chapter.hashes[step.id] ?? '');
+    this.deps.broadcast({ type: 'progress', progress: this.progress() });
+  }
+}

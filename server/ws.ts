@@ -1,0 +1,211 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type ClientMessage, ClientMessageSchema, MAX_CLIENT_FRAME, type ServerMessage } from '../protocol/messages.ts';
+import { checkUpgrade } from './security.ts';
+import { SessionLimitError, type SessionManager, type SessionSink, type TerminalSession } from './sessions.ts';
+import { RequestError, type StepController } from './step-controller.ts';
+
+export interface TerminalSocketOptions {
+  sessions: SessionManager;
+  controller: StepController;
+  token: string;
+  hosts: Set<string>;
+  origins: Set<string>;
+  /** Milliseconds between heartbeats; a socket that missed one is closed. */
+  heartbeatMs: number;
+  /** Bad messages a socket may send before it is closed. */
+  maxBadMessages: number;
+  /** Messages per second a socket may send (a burst of twice this is allowed). */
+  maxMessagesPerSecond: number;
+  /** Called with the first message of every open socket (the stack status, say). */
+  greet?: () => ServerMessage[];
+  log: (line: string) => void;
+}
+
+/** Close codes (RFC 6455): policy violation, message too big. */
+const POLICY = 1008;
+
+/**
+ * The terminal websocket at /ws: checks every upgrade before it happens, then attaches each
+ * socket to a chapter's shell and carries keystrokes, output (binary frames) and step requests.
+ */
+export class TerminalSockets {
+  readonly #wss: WebSocketServer;
+  readonly #clients = new Set<WebSocket>();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #alive = new WeakSet<WebSocket>();
+
+  constructor(private readonly o: TerminalSocketOptions) {
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+    this.#heartbeat = setInterval(() => this.#beat(), o.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Handles an HTTP upgrade request. Everything is checked before the handshake. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    // Threats: another site's page in the learner's browser (cross-site websocket hijacking:
+    // Origin), a foreign name resolving to 127.0.0.1 (DNS rebinding: Host), anything that is not
+    // our own page (token). A refusal is a bare 403, nothing else.
+    const refusal = path === '/ws' ? checkUpgrade(req, this.o.hosts, this.o.origins, this.o.token) : { status: 403 as const, reason: 'not /ws' };
+    if (refusal) {
+      this.o.log(`refused a websocket: ${refusal.reason}`);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+  }
+
+  /** Sends a message to every open socket. */
+  broadcast(message: ServerMessage): void {
+    const text = JSON.stringify(message);
+    for (const ws of this.#clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  }
+
+  /** Closes every socket (server shutdown). */
+  close(): void {
+    clearInterval(this.#heartbeat);
+    for (const ws of this.#clients) ws.close(1001, 'server shutting down');
+    this.#wss.close();
+  }
+
+  #beat(): void {
+    for (const ws of this.#clients) {
+      if (!this.#alive.has(ws)) {
+        // No pong since the last ping: the network or the page is gone.
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  #accept(ws: WebSocket): void {
+    this.#clients.add(ws);
+    this.#alive.add(ws);
+    ws.on('pong', () => this.#alive.add(ws));
+    let session: TerminalSession | undefined;
+    let bad = 0;
+    let tokens = this.o.maxMessagesPerSecond * 2;
+    let refill = Date.now();
+    const send = (m: ServerMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    const refuse = (code: string, message: string) => {
+      send({ type: 'error', code, message });
+      if (++bad >= this.o.maxBadMessages) ws.close(POLICY, 'too many bad messages');
+    };
+    const sink: SessionSink = {
+      output: (text) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
+      },
+      detached: (reason) => {
+        session = undefined;
+        if (reason === 'replaced') send({ type: 'error', code: 'taken-over', message: 'This chapter\'s terminal was opened in another tab; this one has let go of it.' });
+      },
+    };
+
+    for (const m of this.o.greet?.() ?? []) send(m);
+    send({ type: 'progress', progress: this.o.controller.progress() });
+
+    ws.on('message', (data, isBinary) => {
+      // A token bucket: a page that floods us with messages is told, then closed.
+      const now = Date.now();
+      tokens = Math.min(this.o.maxMessagesPerSecond * 2, tokens + ((now - refill) / 1000) * this.o.maxMessagesPerSecond);
+      refill = now;
+      if (tokens < 1) {
+        refuse('rate-limited', 'The page sent too many messages at once; some were dropped.');
+        return;
+      }
+      tokens -= 1;
+      if (isBinary) {
+        refuse('bad-message', 'The server accepts only JSON text messages from the page.');
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(data.toString('utf8'));
+      } catch {
+        refuse('bad-message', 'The message was not valid JSON.');
+        return;
+      }
+      const parsed = ClientMessageSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        refuse('bad-message', `The message was not understood: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid'}.`);
+        return;
+      }
+      this.#handle(parsed.data, { session: () => session, setSession: (s) => (session = s), sink, send }).catch((err: unknown) => {
+        if (err instanceof RequestError || err instanceof SessionLimitError) refuse(err instanceof RequestError ? err.code : err.code, err.message);
+        else {
+          this.o.log(`error while handling ${parsed.data.type}: ${(err as Error).stack ?? String(err)}`);
+          send({ type: 'error', code: 'internal', message: 'The server failed to do that; its console shows why.' });
+        }
+      });
+    });
+
+    ws.on('close', () => {
+      this.#clients.delete(ws);
+      session?.detach(sink);
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  async #handle(
+    m: ClientMessage,
+    c: { session(): TerminalSession | undefined; setSession(s: TerminalSession | undefined): void; sink: SessionSink; send(m: ServerMessage): void },
+  ): Promise<void> {
+    const { controller, sessions } = this.o;
+    switch (m.type) {
+      case 'attach': {
+        controller.find(m.chapter);
+        c.session()?.detach(c.sink);
+        const s = sessions.open(m.chapter, m.cols, m.rows);
+        const replay = s.attach(c.sink, m.cols, m.rows);
+        c.setSession(s);
+        s.onExit((e) => c.send({ type: 'exit', chapter: m.chapter, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }));
+        c.send({ type: 'attached', chapter: m.chapter, replay });
+        return;
+      }
+      case 'input':
+        this.#attached(c.session()).input(m.data);
+        return;
+      case 'resize':
+        this.#attached(c.session()).resize(m.cols, m.rows);
+        return;
+      case 'ack':
+        this.#attached(c.session()).ack(m.bytes);
+        return;
+      case 'run':
+        await controller.run(m.chapter, m.step, m.index);
+        return;
+      case 'check':
+        await controller.check(m.chapter, m.step);
+        return;
+      case 'run-chapter':
+        await controller.runChapter(m.chapter, m.upTo);
+        return;
+      case 'stop-chapter':
+        controller.stopChapter(m.chapter);
+        return;
+      case 'reset':
+        await controller.reset(m.chapter);
+        return;
+      default: {
+        const unhandled: never = m;
+        throw new Error(`Unhandled message ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  #attached(s: TerminalSession | undefined): TerminalSession {
+    if (!s) throw new RequestError('not-attached', 'This page is not attached to a terminal yet; send "attach" first.');
+    return s;
+  }
+}

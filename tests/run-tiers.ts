@@ -1,0 +1,111 @@
+/**
+ * `npm test`: every test tier in order. A tier whose tool is missing is skipped with one loud
+ * line naming what is missing and how to get it; when CI is set, a skip counts as a failure.
+ * Options: `npm test -- --only unit,e2e` runs just those tiers.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
+
+interface Tier {
+  name: string;
+  /** Why the tier cannot run here, or undefined when it can. */
+  missing?: () => string | undefined;
+  command: string[];
+}
+
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore', timeout: 15_000 }).status === 0;
+
+const needVenv = (what: string) => () =>
+  hasVenv() && run(venvBin('python'), ['-c', what])
+    ? undefined
+    : `the test virtualenv at ${testEnv.venv} with ${what.replace('import ', '')} is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
+
+const needDocker = () => {
+  if (!run('docker', ['info'])) return 'no Docker engine answers (`docker info` failed); start one with `bash tests/services/dockerd.sh` (apt-get install docker.io)';
+  if (!run('docker', ['image', 'inspect', 'tutorial-test/busybox:1'])) return 'the test image tutorial-test/busybox:1 is missing; make it with `bash tests/services/docker-image.sh`';
+  return undefined;
+};
+
+const needPostgres = () =>
+  run('pg_isready', ['-h', testEnv.postgres.host, '-p', String(testEnv.postgres.port)])
+    ? undefined
+    : `PostgreSQL does not answer on ${testEnv.postgres.host}:${testEnv.postgres.port}; start it with \`bash tests/services/postgres.sh\` (apt-get install postgresql)`;
+
+const needOpenSearch = () =>
+  run('curl', ['-sf', '-m', '5', `${testEnv.opensearchUrl}/_cluster/health`])
+    ? undefined
+    : `no OpenSearch node answers at ${testEnv.opensearchUrl}; start one with \`bash tests/services/opensearch/start.sh\` (needs Java and Maven)`;
+
+const all =
+  (...checks: (() => string | undefined)[]) =>
+  () => {
+    for (const c of checks) {
+      const m = c();
+      if (m) return m;
+    }
+    return undefined;
+  };
+
+const vitest = (dir: string) => ['npx', 'vitest', 'run', '--project', 'integration', `tests/integration/${dir}`];
+
+const TIERS: Tier[] = [
+  { name: 'typecheck', command: ['npm', 'run', '-s', 'typecheck'] },
+  { name: 'lint', command: ['npx', 'biome', 'check', '.'] },
+  { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
+  { name: 'integration/terminal', missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), command: vitest('terminal') },
+  { name: 'integration/checks', command: vitest('checks') },
+  { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
+  { name: 'integration/mlflow', missing: all(needVenv('import mlflow, psycopg2'), needPostgres), command: vitest('mlflow') },
+  { name: 'integration/dvc', missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')), command: vitest('dvc') },
+  { name: 'integration/search', missing: all(needVenv('import fluent'), needOpenSearch), command: vitest('search') },
+  { name: 'integration/python', missing: needVenv('import yaml, fluent'), command: vitest('python') },
+  {
+    name: 'e2e',
+    missing: () => (existsSync(testEnv.chromium) ? undefined : `Chromium is missing at ${testEnv.chromium} (apt-get install chromium, or set TEST_CHROMIUM)`),
+    command: ['npx', 'playwright', 'test'],
+  },
+  {
+    name: 'self-test',
+    missing: all(needVenv('import mlflow, dvc, fluent'), needPostgres),
+    command: ['npx', 'tsx', 'tests/self-test.ts'],
+  },
+];
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only?.split(',').map((s) => s.trim());
+const tiers = only ? TIERS.filter((t) => only.includes(t.name)) : TIERS;
+const ci = Boolean(process.env.CI);
+const results: { name: string; outcome: 'passed' | 'failed' | 'skipped'; seconds: number; note?: string }[] = [];
+
+for (const tier of tiers) {
+  const existsDir = tier.name.startsWith('integration/') ? existsSync(join('tests', tier.name)) : true;
+  if (!existsDir) {
+    results.push({ name: tier.name, outcome: 'failed', seconds: 0, note: `tests/${tier.name} has no tests` });
+    console.error(`\n✗ ${tier.name}: tests/${tier.name} has no tests`);
+    continue;
+  }
+  const why = tier.missing?.();
+  if (why) {
+    const line = `!!! SKIPPED ${tier.name}: ${why}${ci ? ' (CI is set, so this skip is a failure)' : ''}`;
+    console.error(`\n${line}`);
+    results.push({ name: tier.name, outcome: ci ? 'failed' : 'skipped', seconds: 0, note: why });
+    continue;
+  }
+  console.log(`\n=== ${tier.name}: ${tier.command.join(' ')}`);
+  const started = Date.now();
+  const r = spawnSync(tier.command[0]!, tier.command.slice(1), { stdio: 'inherit' });
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  results.push({ name: tier.name, outcome: r.status === 0 ? 'passed' : 'failed', seconds });
+}
+
+console.log('\nTiers:');
+for (const r of results) {
+  const mark = r.outcome === 'passed' ? '✓' : r.outcome === 'skipped' ? '-' : '✗';
+  console.log(`  ${mark} ${r.name.padEnd(22)} ${r.outcome.padEnd(8)} ${r.seconds}s${r.note ? `  (${r.note})` : ''}`);
+}
+const count = (o: string) => results.filter((r) => r.outcome === o).length;
+console.log(`tiers: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
+process.exit(count('failed') > 0 ? 1 : 0);
