@@ -2,18 +2,19 @@ import type { CheckResult, Diagnosis, Evidence } from '../../protocol/result.ts'
 import { SIGNATURES, type Signature } from './signatures.ts';
 
 /**
- * The first known failure whose pattern matches the evidence it reads, or undefined. The
- * signatures are tried in order; for each, every piece of evidence whose label matches its
- * `where` is searched.
+ * The first known failure whose pattern matches the evidence it reads, or undefined. Each piece
+ * of evidence is tried in order against every signature whose `where` matches its label.
  */
 export function diagnose(evidence: readonly Evidence[], signatures: readonly Signature[] = SIGNATURES): Diagnosis | undefined {
-  for (const sig of signatures) {
-    for (const e of evidence) {
+  // Evidence first: probes list the evidence of their first failure first, and within one
+  // piece of evidence the signatures' order decides.
+  for (const e of evidence) {
+    for (const sig of signatures) {
       if (!sig.where.test(e.label)) continue;
       const m = sig.pattern.exec(e.text);
       if (!m) continue;
       const group = m.slice(1).find((g) => g !== undefined) ?? '';
-      const fill = (s: string) => s.replaceAll('{1}', group);
+      const fill = (s: Signature['cause']) => (typeof s === 'function' ? s(group) : s.replaceAll('{1}', group));
       return { id: sig.id, cause: fill(sig.cause), fix: fill(sig.fix) };
     }
   }

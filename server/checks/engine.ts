@@ -23,6 +23,9 @@ export interface RunCheckOptions {
   registry?: ReadonlyMap<string, ProbeModule>;
 }
 
+/** How long a probe may take after its deadline to report the timeout itself. */
+const ABORT_GRACE_MS = 1000;
+
 type Composite = { all: Check[]; message?: string } | { any: Check[]; message?: string };
 
 /**
@@ -117,11 +120,16 @@ export async function runProbe(probe: Probe, options: RunCheckOptions): Promise<
     };
   };
 
-  // The race guards against a probe that forgets its signal: the check still ends on time.
+  // The race guards against a probe that forgets its signal: the check still ends on time. A
+  // probe that honours the signal gets a short grace to answer with its own, more precise
+  // timeout message (and to stop its child processes).
   let onAbort: (() => void) | undefined;
+  let grace: NodeJS.Timeout | undefined;
   const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    if (signal.aborted) resolve('aborted');
+    onAbort = () => {
+      grace = setTimeout(() => resolve('aborted'), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
@@ -132,6 +140,7 @@ export async function runProbe(probe: Probe, options: RunCheckOptions): Promise<
     throw err;
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
+    clearTimeout(grace);
   }
 }
 

@@ -14,10 +14,10 @@ export interface Signature {
   where: RegExp;
   /** Where a person would look for the same signal, from STACK.md's "detect with" column. */
   look: string;
-  /** What went wrong, as a full sentence. */
-  cause: string;
+  /** What went wrong, as a full sentence; a function gets the first capture group. */
+  cause: string | ((group: string) => string);
   /** What to do next, as a full sentence naming a command. */
-  fix: string;
+  fix: string | ((group: string) => string);
 }
 
 const LOGS = /logs|output/i;
@@ -132,8 +132,14 @@ export const SIGNATURES: readonly Signature[] = [
       /(?:listen tcp[^\n]*?:(\d+): bind: address already in use|Bind for [\d.]+:(\d+) failed: port is already allocated|port (\d+) is already in use)/,
     where: ANY,
     look: 'a bind test before `docker compose up`; the compose error text',
-    cause: 'Another program already listens on port {1}; on macOS, port 5000 is taken by the AirPlay Receiver.',
-    fix: 'Find it with `lsof -nP -iTCP:{1} -sTCP:LISTEN` and stop it (macOS: System Settings, General, AirDrop & Handoff, turn off AirPlay Receiver), then run `docker compose up -d` again.',
+    cause: (port) =>
+      port === '5000'
+        ? 'Another program already listens on port 5000; on macOS this is usually the AirPlay Receiver.'
+        : `Another program already listens on port ${port}.`,
+    fix: (port) =>
+      port === '5000'
+        ? 'On macOS turn off System Settings, General, AirDrop & Handoff, AirPlay Receiver; elsewhere find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.'
+        : `Find the program with \`lsof -nP -iTCP:${port} -sTCP:LISTEN\` and stop it, then run \`docker compose up -d\` again.`,
   },
   {
     id: 'docker-permission-denied',

@@ -17,7 +17,15 @@ const probe = (run: string, extra: Record<string, unknown> = {}) => CheckSchema.
 describe('runCheck', () => {
   it('fills every placeholder in the strings of a spec', async () => {
     const seen: string[] = [];
-    const registry = new Map([['command', fake(async (s) => (seen.push(s.run), { ok: true, message: 'Fine.', evidence: [] }))]]);
+    const registry = new Map([
+      [
+        'command',
+        fake(async (s) => {
+          seen.push(s.run);
+          return { ok: true, message: 'Fine.', evidence: [] };
+        }),
+      ],
+    ]);
     await runCheck(probe('{{es}} {{kibana}} {{mlflow}} {{adminer}} {{fluentd_monitor}} {{workspace}} {{ marker }}'), { ...base, registry });
     expect(seen[0]).toBe(
       'http://127.0.0.1:9200 http://127.0.0.1:5601 http://127.0.0.1:5000 http://127.0.0.1:8080 http://127.0.0.1:24220 /home/learner/ws ds-ch-st-0123abcd',
@@ -31,7 +39,15 @@ describe('runCheck', () => {
 
   it('fails, without running the probe, when {{marker}} is used before the step ran', async () => {
     let ran = false;
-    const registry = new Map([['command', fake(async () => ((ran = true), { ok: true, message: 'Fine.', evidence: [] }))]]);
+    const registry = new Map([
+      [
+        'command',
+        fake(async () => {
+          ran = true;
+          return { ok: true, message: 'Fine.', evidence: [] };
+        }),
+      ],
+    ]);
     const r = await runCheck(probe('grep {{marker}} log'), { ...base, marker: undefined, registry });
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/has not been run yet/);
@@ -66,7 +82,13 @@ describe('runCheck', () => {
   it('any: passes when one part passes and stops there', async () => {
     const ran: string[] = [];
     const registry = new Map([
-      ['command', fake(async (s) => (ran.push(s.run), { ok: s.run === 'b', message: `Ran ${s.run}.`, evidence: [] }))],
+      [
+        'command',
+        fake(async (s) => {
+          ran.push(s.run);
+          return { ok: s.run === 'b', message: `Ran ${s.run}.`, evidence: [] };
+        }),
+      ],
     ]);
     const check = CheckSchema.parse({
       any: [

@@ -1,10 +1,16 @@
 import type { ProbeModule } from '../types.ts';
+import { commandModule } from './command.ts';
+import { containerModule } from './container.ts';
+import { fileModule } from './file.ts';
+import { httpModule } from './http.ts';
+import { preflightModule } from './preflight.ts';
+import { tcpModule } from './tcp.ts';
 
 /**
  * The registry of probe kinds: the only place that imports every probe module.
  * Add a kind: write protocol/probes/<kind>.ts and server/checks/probes/<kind>.ts, then list it
  * here and in protocol/probes/index.ts.
  */
-export const probeModules: readonly ProbeModule[] = [];
+export const probeModules: readonly ProbeModule[] = [commandModule, fileModule, tcpModule, httpModule, containerModule, preflightModule];
 
 export const probeByKind: ReadonlyMap<string, ProbeModule> = new Map(probeModules.map((m) => [m.kind, m]));

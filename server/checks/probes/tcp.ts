@@ -1,0 +1,59 @@
+import { Socket } from 'node:net';
+import { type TcpProbe, tcpProbe } from '../../../protocol/probes/tcp.ts';
+import type { CheckResult } from '../../../protocol/result.ts';
+import { ev, LABEL } from '../evidence.ts';
+import type { ProbeContext, ProbeModule } from '../types.ts';
+import { errorCode, seconds } from '../words.ts';
+
+/** How a TCP connection attempt ended. */
+export type ConnectOutcome = { open: true } | { open: false; code: string; timedOut: boolean };
+
+/** Tries to open a TCP connection and closes it at once. */
+export function tryConnect(host: string, port: number, signal: AbortSignal): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (o: ConnectOutcome) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(o);
+    };
+    const onAbort = () => done({ open: false, code: 'ETIMEDOUT', timedOut: true });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => done({ open: true }));
+    socket.once('error', (err) => done({ open: false, code: errorCode(err) ?? err.message, timedOut: false }));
+    socket.connect(port, host);
+  });
+}
+
+async function run(spec: TcpProbe, ctx: ProbeContext): Promise<CheckResult> {
+  const where = `${spec.host}:${spec.port}`;
+  const what = spec.name ? `${spec.name} at ${where}` : where;
+  const o = await tryConnect(spec.host, spec.port, ctx.signal);
+  if (spec.open) {
+    if (o.open)
+      return { ok: true, message: `Something accepts connections at ${what}.`, evidence: [ev(LABEL.connection, `connected to ${where}`)] };
+    if (o.timedOut) {
+      return {
+        ok: false,
+        message: `Connecting to ${what} did not succeed within ${seconds(ctx.timeoutMs)}.`,
+        hint: 'A firewall may drop the connection, or the host may be wrong.',
+        evidence: [ev(LABEL.connection, `connect ${where}: no answer within ${seconds(ctx.timeoutMs)}`)],
+      };
+    }
+    const refused = o.code === 'ECONNREFUSED';
+    return {
+      ok: false,
+      message: refused
+        ? `Nothing listens at ${what} (connection refused): the service is not running.`
+        : `Connecting to ${what} failed (${o.code}).`,
+      hint: 'Start the service (`docker compose up -d`) and check `docker compose ps`.',
+      evidence: [ev(LABEL.connection, `connect ${where}: ${refused ? 'connection refused (ECONNREFUSED)' : o.code}`)],
+    };
+  }
+  if (o.open)
+    return { ok: false, message: `Something still listens at ${what}.`, evidence: [ev(LABEL.connection, `connected to ${where}`)] };
+  return { ok: true, message: `Nothing listens at ${what}, as expected.`, evidence: [] };
+}
+
+export const tcpModule: ProbeModule<typeof tcpProbe> = { kind: 'tcp', schema: tcpProbe, defaultTimeout: 3, run };
