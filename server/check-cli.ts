@@ -1,0 +1,112 @@
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CheckResult } from '../protocol/result.ts';
+import { runCheck } from './checks/engine.ts';
+import { ContentError, type LoadedChapter, loadChapters, resolveRef } from './content.ts';
+import { loadEndpoints } from './endpoints.ts';
+import { CONTENT_DIR, defaultWorkspace } from './paths.ts';
+
+/**
+ * `npm run check -- [<chapter>[/<step>]] [--json] [--workspace DIR] [--content DIR] [--verbose]`
+ *
+ * Runs the checks of every step (or of one chapter, or one step) with the same engine the page
+ * uses, without running the steps' commands. Prints one line per step; exit status 0 when every
+ * check passed, 1 when one failed, 2 for a usage error.
+ */
+
+const USAGE = 'Usage: npm run check -- [<chapter>[/<step>]] [--json] [--workspace DIR] [--content DIR] [--verbose]';
+
+/** One step's outcome, as `--json` prints it. */
+export interface StepOutcome {
+  chapter: string;
+  step: string;
+  result: CheckResult;
+}
+
+/** Runs the CLI with these arguments; returns the exit status. */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    err(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    out(`${USAGE}\n`);
+    return 0;
+  }
+  const contentDir = resolve(args.values.content ?? CONTENT_DIR);
+  let chapters: LoadedChapter[];
+  try {
+    chapters = loadChapters(contentDir).filter((c) => c.steps.length > 0);
+  } catch (e) {
+    if (e instanceof ContentError) {
+      err(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  let selected: { chapter: LoadedChapter; steps: LoadedChapter['steps'] }[];
+  const ref = args.positionals[0];
+  if (args.positionals.length > 1) {
+    err(`Give at most one chapter or chapter/step.\n${USAGE}\n`);
+    return 2;
+  }
+  if (ref === undefined) selected = chapters.map((c) => ({ chapter: c, steps: c.steps }));
+  else {
+    const found = resolveRef(chapters, ref.replace(/\/+$/, ''));
+    if (!found) {
+      const ids = chapters.flatMap((c) => [c.id, ...c.steps.map((s) => `${c.id}/${s.id}`)]);
+      err(`There is no chapter or step "${ref}". Valid ids: ${ids.join(', ') || '(no chapter has steps)'}.\n`);
+      return 2;
+    }
+    selected = [{ chapter: found.chapter, steps: found.step ? [found.step] : found.chapter.steps }];
+  }
+
+  const workspace = resolve(args.values.workspace ?? defaultWorkspace());
+  const endpoints = loadEndpoints();
+  // Like the server: the learner's virtualenv, when there is one, comes first on PATH.
+  const env = { ...process.env, PATH: `${join(workspace, '.venv', 'bin')}:${process.env.PATH ?? ''}` };
+  const outcomes: StepOutcome[] = [];
+  for (const { chapter, steps } of selected) {
+    for (const step of steps) {
+      const result = await runCheck(step.check, { workspace, endpoints, env });
+      outcomes.push({ chapter: chapter.id, step: step.id, result });
+      if (!args.values.json) {
+        out(`${result.ok ? '✓' : '✗'} ${chapter.id}/${step.id} — ${result.message}\n`);
+        if (args.values.verbose && !result.ok) {
+          if (result.hint) out(`    hint: ${result.hint}\n`);
+          for (const e of result.evidence) out(`    ${e.label}:\n${e.text.replace(/^/gm, '      ')}\n`);
+        }
+      }
+    }
+  }
+  if (args.values.json) out(`${JSON.stringify(outcomes, null, 2)}\n`);
+  return outcomes.every((o) => o.result.ok) ? 0 : 1;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      workspace: { type: 'string' },
+      content: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+if (process.argv[1]?.endsWith('check-cli.ts')) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

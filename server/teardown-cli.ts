@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { describeDocker, listProjectResources, pingDocker, removeProjectResources } from './docker.ts';
+import { loadEndpoints } from './endpoints.ts';
+
+/**
+ * `npm run teardown -- [--list] [--volumes]`
+ *
+ * Removes exactly this stack's containers and networks (and, with --volumes, its volumes), found
+ * by the label com.docker.compose.project=<composeProject> from server/endpoints.ts. Nothing else
+ * on the machine is touched. --list prints what would be removed and removes nothing.
+ */
+
+const USAGE = 'Usage: npm run teardown -- [--list] [--volumes] [--project NAME]';
+
+/** Runs the CLI with these arguments; returns the exit status. */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  let values: { list: boolean; volumes: boolean; project?: string; help: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        list: { type: 'boolean', default: false },
+        volumes: { type: 'boolean', default: false },
+        project: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    err(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    out(`${USAGE}\n`);
+    return 0;
+  }
+  const endpoints = loadEndpoints();
+  const project = values.project ?? endpoints.composeProject;
+  const reach = await pingDocker(endpoints.docker);
+  if (!reach.ok) {
+    err(`${reach.message}\n`);
+    return 1;
+  }
+  const found = await listProjectResources(endpoints.docker, project);
+  const volumesNote = values.volumes
+    ? ''
+    : found.volumes.length
+      ? ` (${found.volumes.length} volume(s) kept; add --volumes to remove them too)`
+      : '';
+  const lines = [
+    ...found.containers.map((c) => `container ${c.name} (${c.state})`),
+    ...found.networks.map((n) => `network ${n.name}`),
+    ...(values.volumes ? found.volumes.map((v) => `volume ${v.name}`) : []),
+  ];
+  if (lines.length === 0) {
+    out(`Nothing of the compose project ${project} is left on ${describeDocker(endpoints.docker)}${volumesNote}.\n`);
+    return 0;
+  }
+  if (values.list) {
+    out(`Teardown would remove (compose project ${project}):\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    if (volumesNote) out(`${volumesNote.trim()}\n`);
+    return 0;
+  }
+  const r = await removeProjectResources(endpoints.docker, found, { volumes: values.volumes });
+  for (const what of r.removed) out(`removed ${what}\n`);
+  for (const f of r.failed) err(`could not remove ${f.what}: ${f.reason}\n`);
+  if (volumesNote) out(`${volumesNote.trim()}\n`);
+  return r.failed.length ? 1 : 0;
+}
+
+if (process.argv[1]?.endsWith('teardown-cli.ts')) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
