@@ -6,7 +6,7 @@ import { runCheck } from './checks/engine.ts';
 import { loadContentIndex } from './content-index.ts';
 import { type Endpoints, loadEndpoints } from './endpoints.ts';
 import { createHttpHandler } from './http.ts';
-import { CONTENT_DIR, DIST_DIR, REPO_ROOT, WORKSPACE_TEMPLATE } from './paths.ts';
+import { COMPOSE_DIR, CONTENT_DIR, DIST_DIR, REPO_ROOT, WORKSPACE_TEMPLATE } from './paths.ts';
 import { openProgress } from './progress-adapter.ts';
 import { allowedHosts, allowedOrigins, newToken } from './security.ts';
 import { SessionManager } from './sessions.ts';
@@ -50,10 +50,15 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Copies the workspace template into the learner's folder the first time, and never overwrites. */
+/**
+ * Copies the workspace template, and the stack's compose/ folder as ./compose, into the
+ * learner's folder. Files that are already there are never overwritten: they may be the
+ * learner's own edits.
+ */
 export function prepareWorkspace(workspace: string): void {
   mkdirSync(workspace, { recursive: true });
   if (existsSync(WORKSPACE_TEMPLATE)) cpSync(WORKSPACE_TEMPLATE, workspace, { recursive: true, force: false, errorOnExist: false });
+  if (existsSync(COMPOSE_DIR)) cpSync(COMPOSE_DIR, join(workspace, 'compose'), { recursive: true, force: false, errorOnExist: false });
 }
 
 /**

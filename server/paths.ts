@@ -10,6 +10,9 @@ export const DIST_DIR = join(REPO_ROOT, 'dist');
 /** Where the chapters are. */
 export const CONTENT_DIR = join(REPO_ROOT, 'content');
 
+/** The stack's Compose files; copied into the learner's workspace as ./compose. */
+export const COMPOSE_DIR = join(REPO_ROOT, 'compose');
+
 /** The template of the learner's workspace. */
 export const WORKSPACE_TEMPLATE = join(REPO_ROOT, 'workspace');
 
