@@ -7,7 +7,7 @@ import { loadContentIndex } from './content-index.ts';
 import { type Endpoints, loadEndpoints } from './endpoints.ts';
 import { createHttpHandler } from './http.ts';
 import { COMPOSE_DIR, CONTENT_DIR, DIST_DIR, REPO_ROOT, WORKSPACE_TEMPLATE } from './paths.ts';
-import { openProgress } from './progress-adapter.ts';
+import { ProgressStore } from './progress.ts';
 import { allowedHosts, allowedOrigins, newToken } from './security.ts';
 import { SessionManager } from './sessions.ts';
 import { StackStatus } from './stack-status.ts';
@@ -71,7 +71,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const content = loadContentIndex(o.contentDir ?? CONTENT_DIR);
   mkdirSync(o.stateDir, { recursive: true });
   prepareWorkspace(o.workspace);
-  const progress = openProgress(o.stateDir, log);
+  const progress = ProgressStore.open(o.stateDir, log);
   const token = newToken();
 
   const venvBin = join(o.workspace, '.venv', 'bin');

@@ -1,45 +1,25 @@
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { ChapterFieldsSchema } from '../protocol/content.ts';
+import { basename } from 'node:path';
+import { loadChapters } from './content.ts';
 import type { ChapterInfo, ContentIndex } from './step-controller.ts';
 
-/** Reads the chapters (content/docs/**.md(x) frontmatter with steps) in sidebar order. */
+/** The id a chapter has in the page, the progress store and the command line: its file's base name. */
+export function chapterId(path: string): string {
+  return basename(path).replace(/\.mdx?$/, '');
+}
+
+/**
+ * The chapters that have steps, in sidebar order, by the short id the pages use
+ * (`content/docs/chapters/start-the-stack.mdx` → `start-the-stack`).
+ */
 export function loadContentIndex(contentDir: string): ContentIndex {
-  const docs = join(contentDir, 'docs');
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else if (/\.mdx?$/.test(e.name) && !e.name.startsWith('_')) files.push(join(d, e.name));
-    }
-  };
-  walk(docs);
-  const chapters: (ChapterInfo & { order: number; file: string })[] = [];
-  for (const file of files) {
-    const text = readFileSync(file, 'utf8');
-    const m = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
-    if (!m) continue;
-    const data = (parseYaml(m[1]!) ?? {}) as Record<string, unknown>;
-    const parsed = ChapterFieldsSchema.safeParse({ goal: data.goal, time: data.time, steps: data.steps });
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      throw new TypeError(`${relative(contentDir, file)}: ${i?.path.join('.')}: ${i?.message}`);
-    }
-    if (parsed.data.steps.length === 0) continue;
-    const hashes: Record<string, string> = {};
-    for (const s of parsed.data.steps) hashes[s.id] = createHash('sha256').update(JSON.stringify(s)).digest('hex').slice(0, 16);
-    chapters.push({
-      id: basename(file).replace(/\.mdx?$/, ''),
-      title: String(data.title ?? ''),
-      steps: parsed.data.steps,
-      hashes,
-      order: Number((data.sidebar as { order?: number } | undefined)?.order ?? 1000),
-      file,
-    });
+  const chapters: ChapterInfo[] = loadChapters(contentDir)
+    .filter((c) => c.steps.length > 0)
+    .map((c) => ({ id: chapterId(c.id), title: c.title, steps: c.steps, hashes: c.hashes }));
+  const seen = new Set<string>();
+  for (const c of chapters) {
+    if (seen.has(c.id)) throw new TypeError(`Two chapters are named "${c.id}"; chapter file names must be unique.`);
+    seen.add(c.id);
   }
-  chapters.sort((a, b) => a.order - b.order || a.file.localeCompare(b.file));
   const byId = new Map(chapters.map((c) => [c.id, c]));
   return { chapters, chapter: (id) => byId.get(id) };
 }
