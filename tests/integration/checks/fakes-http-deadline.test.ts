@@ -1,0 +1,86 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../../../server/checks/engine.ts';
+import { elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
+import { mlflow } from '../../../server/checks/probes/mlflow.ts';
+import type { ProbeContext } from '../../../server/checks/types.ts';
+import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
+import { httpJson } from '../../../server/http-json.ts';
+
+// A TCP server that accepts connections and never writes a byte: a hung service.
+let silent: Server;
+let silentUrl: string;
+const sockets = new Set<Socket>();
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+function ctx(timeoutMs: number, endpoints = DEFAULT_ENDPOINTS): ProbeContext {
+  return { workspace: '/tmp', endpoints, signal: AbortSignal.timeout(timeoutMs), timeoutMs, env: process.env };
+}
+
+beforeAll(async () => {
+  silent = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+});
+
+describe('http-json helper', () => {
+  it('reports a refused connection as "refused", before the deadline', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/`;
+    const signal = AbortSignal.timeout(10_000);
+    const out = await httpJson(url, { signal });
+    expect(out).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
+    // "At once" means: the answer came from the refusal, not from the 10 s deadline.
+    expect(signal.aborted).toBe(false);
+  });
+
+  it('reports a port that accepts and never answers as "timeout" when the signal fires', async () => {
+    const out = await httpJson(silentUrl, { signal: AbortSignal.timeout(300) });
+    expect(out.kind).toBe('timeout');
+  });
+});
+
+describe('probe deadlines', () => {
+  it('the elasticsearch probe says a silent service did not answer in time', async () => {
+    const r = await elasticsearch.run(elasticsearch.schema.parse({ kind: 'elasticsearch', url: silentUrl, health: ['green'] }), ctx(300));
+    expect(r.ok).toBe(false);
+    expect(r.message).toBe(`Elasticsearch at ${silentUrl} accepted the connection but did not answer within 0.3 seconds.`);
+  });
+
+  it('the mlflow probe says so too', async () => {
+    const r = await mlflow.run(mlflow.schema.parse({ kind: 'mlflow', url: silentUrl, health: true }), ctx(300));
+    expect(r.ok).toBe(false);
+    expect(r.message).toBe(`The MLflow server at ${silentUrl} accepted the connection but did not answer within 0.3 seconds.`);
+  });
+
+  it('through the engine, a silent service ends the check at its timeout with a failed result', async () => {
+    const probe = elasticsearch.schema.parse({ kind: 'elasticsearch', health: ['green'], timeout: 0.5 });
+    const r = await runCheck(probe, {
+      workspace: '/tmp',
+      endpoints: { ...DEFAULT_ENDPOINTS, es: silentUrl },
+      registry: new Map([[elasticsearch.kind, elasticsearch]]),
+    });
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/did not answer within 0\.5 seconds\.$/);
+  });
+
+  it('a closed port fails the probe with "not running" and the start command', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await mlflow.run(mlflow.schema.parse({ kind: 'mlflow', url, health: true }), ctx(10_000));
+    expect(r.message).toBe(`The MLflow server is not running at ${url}: the connection was refused.`);
+    expect(r.hint).toBe('Start it with `docker compose up -d mlflow`, then check again.');
+  });
+});
