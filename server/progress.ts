@@ -124,8 +124,8 @@ export class ProgressStore {
 
   /** Records a step's progress (with `at` set to now when missing) and writes the file. */
   set(chapter: string, step: string, progress: StepProgress, contentHash: string): Promise<void> {
-    const chapterSteps = (this.data.chapters[chapter] ??= {});
-    chapterSteps[step] = { ...progress, at: progress.at ?? new Date().toISOString(), contentHash };
+    this.data.chapters[chapter] ??= {};
+    this.data.chapters[chapter][step] = { ...progress, at: progress.at ?? new Date().toISOString(), contentHash };
     return this.save();
   }
 

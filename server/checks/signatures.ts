@@ -64,7 +64,7 @@ export const SIGNATURES: readonly Signature[] = [
       /is not compatible for your Elasticsearch server|media_type_header_exception|UnsupportedProductError|Content-Type version must be either version 8 or 7/,
     where: LOGS_OR_BODY,
     look: 'fluentd logs; the elasticsearch gem version against GET / version.number',
-    cause: "fluentd's Elasticsearch client library does not match the Elasticsearch server's major version.",
+    cause: "The Elasticsearch client library inside fluentd does not match the Elasticsearch server's major version.",
     fix: 'Pin the gems in the fluentd Dockerfile to the server major (plugin 5.x with elasticsearch gem 8.x for Elasticsearch 8, plugin 6.x with gem 9.x for 9), then `docker compose build fluentd && docker compose up -d fluentd`.',
   },
   {
@@ -72,7 +72,7 @@ export const SIGNATURES: readonly Signature[] = [
     pattern: /Could not communicate to Elasticsearch|failed to flush the buffer/,
     where: LOGS_OR_BODY,
     look: 'fluentd logs; monitor_agent retry_count above 0 and a growing buffer_queue_length',
-    cause: 'fluentd cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
+    cause: 'The fluentd container cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
     fix: 'Make sure Elasticsearch is up (`docker compose ps elasticsearch`) and that fluentd reaches it by its service name (host elasticsearch, not 127.0.0.1), then watch `docker compose logs -f fluentd`.',
   },
   {
@@ -85,7 +85,8 @@ export const SIGNATURES: readonly Signature[] = [
   },
   {
     id: 'logging-config-not-found',
-    pattern: /KeyError: 'formatters'/,
+    // Python before 3.11.? prints the KeyError; newer releases check the path first.
+    pattern: /KeyError: 'formatters'|FileNotFoundError: \S*logging\.ini doesn't exist/,
     where: LOGS,
     look: "the command's output and its working directory",
     cause:

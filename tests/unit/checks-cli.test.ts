@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, type StepOutcome } from '../../server/check-cli.ts';
+
+const content = join(import.meta.dirname, '..', 'fixtures', 'content');
+const workspace = mkdtempSync(join(tmpdir(), 'check-cli-'));
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+
+async function cli(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(
+    [...args, '--content', content, '--workspace', workspace],
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
+  );
+  return { code, out, err };
+}
+
+describe('npm run check', () => {
+  it('prints one line per step and exits 1 when a check fails', async () => {
+    const r = await cli();
+    expect(r.out.split('\n').filter(Boolean)).toEqual([
+      '✓ first/shell-works — The command `test -n "$BASH_VERSION"` ran as expected.',
+      expect.stringMatching(/^✗ first\/always-fails — The command `echo .*` ended with exit status 1; the step expects 0\.$/),
+      '✗ basics/second/has-file — note.txt does not exist yet.',
+    ]);
+    expect(r.code).toBe(1);
+  });
+
+  it('exits 0 when every selected check passes', async () => {
+    writeFileSync(join(workspace, 'note.txt'), 'hello\n');
+    expect((await cli('basics/second')).code).toBe(0);
+    expect((await cli('first/shell-works')).code).toBe(0);
+  });
+
+  it('prints an array of results with --json, diagnosis included', async () => {
+    const r = await cli('first', '--json');
+    const outcomes = JSON.parse(r.out) as StepOutcome[];
+    expect(outcomes.map((o) => [o.chapter, o.step, o.result.ok])).toEqual([
+      ['first', 'shell-works', true],
+      ['first', 'always-fails', false],
+    ]);
+    expect(outcomes[1]!.result.diagnosis?.id).toBe('logging-config-not-found');
+  });
+
+  it('names the valid ids for an unknown chapter or step and exits 2', async () => {
+    const r = await cli('first/nope');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'There is no chapter or step "first/nope". Valid ids: first, first/shell-works, first/always-fails, basics/second, basics/second/has-file.\n',
+    );
+  });
+});

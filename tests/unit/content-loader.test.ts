@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ContentError, loadChapters, resolveRef, stepHash } from '../../server/content.ts';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+
+describe('loadChapters', () => {
+  const chapters = loadChapters(join(fixtures, 'content'));
+
+  it('names chapters by their path under content/docs and orders them by sidebar.order, then path', () => {
+    expect(chapters.map((c) => c.id)).toEqual(['first', 'basics/second', 'index']);
+    expect(chapters[0]).toMatchObject({ title: 'First chapter', order: 1 });
+  });
+
+  it('skips files whose name starts with an underscore', () => {
+    expect(chapters.find((c) => c.id === '_draft')).toBeUndefined();
+  });
+
+  it('gives every step a content hash that changes with its content', () => {
+    const step = chapters[0]!.steps[0]!;
+    expect(chapters[0]!.hashes['shell-works']).toBe(stepHash(step));
+    expect(stepHash({ ...step, title: 'Another title' })).not.toBe(stepHash(step));
+    // Key order does not matter.
+    const reordered = Object.fromEntries(Object.entries(step).reverse()) as typeof step;
+    expect(stepHash(reordered)).toBe(stepHash(step));
+  });
+
+  it('fails with the file and the field for a misspelled probe kind', () => {
+    let error: unknown;
+    try {
+      loadChapters(join(fixtures, 'bad-content'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ContentError);
+    expect((error as ContentError).file).toMatch(/typo\.md$/);
+    expect((error as ContentError).problems[0]).toMatch(
+      /^steps\.1\.check\.all\.1\.kind: "htp" is not a probe kind; use one of command, file, tcp, http/,
+    );
+  });
+});
+
+describe('resolveRef', () => {
+  const chapters = loadChapters(join(fixtures, 'content'));
+  it('finds a chapter whose id has a slash, and a step of it', () => {
+    expect(resolveRef(chapters, 'basics/second')?.step).toBeUndefined();
+    expect(resolveRef(chapters, 'basics/second/has-file')?.step?.id).toBe('has-file');
+    expect(resolveRef(chapters, 'basics/nope')).toBeUndefined();
+  });
+});

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { diagnose, withDiagnosis } from '../../server/checks/diagnosis.ts';
+import { SIGNATURES } from '../../server/checks/signatures.ts';
+
+/**
+ * Each known failure of shared/STACK.md, fed with the text the real component prints, under the
+ * evidence label the probe that gathers it uses.
+ */
+const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
+  {
+    id: 'es-max-map-count',
+    label: 'Container logs (last 50 lines)',
+    text: '{"@timestamp":"2026-03-02T10:15:31.402Z", "log.level":"ERROR", "message":"node validation exception\\n[1] bootstrap checks failed. You must address the points described in the following [1] lines before starting Elasticsearch. For more information see [https://www.elastic.co/guide/en/elasticsearch/reference/8.19/bootstrap-checks.html]\\nbootstrap check failure [1] of [1]: max virtual memory areas vm.max_map_count [65530] is too low, increase to at least [262144]; for more information see [https://www.elastic.co/guide/en/elasticsearch/reference/8.19/_maximum_map_count_check.html]", "ecs.version": "1.2.0","service.name":"ES_ECS","event.dataset":"elasticsearch.server","process.thread.name":"main","log.logger":"org.elasticsearch.bootstrap.Elasticsearch","elasticsearch.node.name":"es01","elasticsearch.cluster.name":"docker-cluster"}',
+    cause: /vm\.max_map_count is 65530/,
+  },
+  {
+    id: 'es-disk-flood-stage',
+    label: 'HTTP response body',
+    text: '{"error":{"root_cause":[{"type":"cluster_block_exception","reason":"index [logstash-2026.03.02] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"}],"type":"cluster_block_exception","reason":"index [logstash-2026.03.02] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"},"status":429}',
+  },
+  {
+    id: 'oom-killed',
+    label: 'Container state',
+    text: 'container dstack-elasticsearch-1, status exited, exit code 137, OOMKilled: true, health none, restarts 0',
+  },
+  { id: 'kibana-not-ready', label: 'HTTP response body', text: 'Kibana server is not ready yet' },
+  {
+    id: 'kibana-not-ready',
+    label: 'Container logs (last 50 lines)',
+    text: '[2026-03-02T10:16:02.113+00:00][ERROR][elasticsearch-service] Unable to retrieve version information from Elasticsearch nodes. connect ECONNREFUSED 172.18.0.2:9200',
+  },
+  {
+    id: 'fluentd-es-unreachable',
+    label: 'Container logs (last 50 lines)',
+    text: '2026-03-02 10:17:11 +0000 [warn]: #0 [es_output] Could not communicate to Elasticsearch, resetting connection and trying again. Connection refused - connect(2) for 172.18.0.2:9200 (Errno::ECONNREFUSED)\n2026-03-02 10:17:11 +0000 [warn]: #0 [es_output] failed to flush the buffer. retry_times=3 next_retry_time=2026-03-02 10:17:19 +0000 chunk="5f1c0a3e2b9d4" error_class=Fluent::Plugin::ElasticsearchOutput::RecoverableRequestFailure error="could not push logs to Elasticsearch cluster ({:host=>\\"elasticsearch\\", :port=>9200, :scheme=>\\"http\\"}): Connection refused - connect(2) for 172.18.0.2:9200 (Errno::ECONNREFUSED)"',
+  },
+  {
+    id: 'fluentd-es-version-mismatch',
+    label: 'Container logs (last 50 lines)',
+    text: '2026-03-02 10:18:40 +0000 [warn]: #0 [es_output] failed to flush the buffer. retry_times=1 next_retry_time=2026-03-02 10:18:42 +0000 chunk="5f1c0b" error_class=Elasticsearch::Transport::Transport::Errors::BadRequest error="[400] {\\"error\\":{\\"root_cause\\":[{\\"type\\":\\"media_type_header_exception\\",\\"reason\\":\\"Invalid media-type value on headers [Content-Type, Accept]\\"}],\\"type\\":\\"media_type_header_exception\\",\\"reason\\":\\"Invalid media-type value on headers [Content-Type, Accept]\\",\\"caused_by\\":{\\"type\\":\\"status_exception\\",\\"reason\\":\\"Content-Type version must be either version 8 or 7, but found 9. Content-Type=application/vnd.elasticsearch+x-ndjson; compatible-with=9\\"}},\\"status\\":400}"',
+  },
+  {
+    id: 'fluentd-es-version-mismatch',
+    label: 'Container logs (last 50 lines)',
+    text: '2026-03-02 10:18:40 +0000 [error]: #0 unexpected error error_class=Elasticsearch::UnsupportedProductError error="The client noticed that the server is not a supported distribution of Elasticsearch."',
+  },
+  { id: 'fluentd-not-listening', label: 'Connection', text: 'connect 127.0.0.1:24224: connection refused (ECONNREFUSED)' },
+  {
+    id: 'logging-config-not-found',
+    label: 'Command output (last 40 lines)',
+    text: 'Traceback (most recent call last):\n  File "/home/learner/ds-workspace/logging/logging_test.py", line 4, in <module>\n    logging.config.fileConfig("logging/logging.ini")\n  File "/usr/lib/python3.10/logging/config.py", line 72, in fileConfig\n    formatters = _create_formatters(cp)\n  File "/usr/lib/python3.10/logging/config.py", line 105, in _create_formatters\n    flist = cp["formatters"]["keys"]\n  File "/usr/lib/python3.10/configparser.py", line 964, in __getitem__\n    raise KeyError(key)\nKeyError: \'formatters\'',
+  },
+  {
+    // What Python 3.11.7 here really prints (checked with python3 -c).
+    id: 'logging-config-not-found',
+    label: 'Command output (last 40 lines)',
+    text: '  File "/usr/lib/python3.11/logging/config.py", line 65, in fileConfig\n    raise FileNotFoundError(f"{fname} doesn\'t exist")\nFileNotFoundError: logging/logging.ini doesn\'t exist',
+  },
+  {
+    id: 'mlflow-db-not-ready',
+    label: 'Container logs (last 50 lines)',
+    text: 'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "postgres" (172.18.0.3), port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?',
+  },
+  {
+    id: 'mlflow-db-not-ready',
+    label: 'Container logs (last 50 lines)',
+    text: 'psycopg2.OperationalError: could not connect to server: Connection refused\n\tIs the server running on host "postgres" (172.18.0.3) and accepting\n\tTCP/IP connections on port 5432?',
+  },
+  {
+    id: 'mlflow-missing-psycopg2',
+    label: 'Container logs (last 50 lines)',
+    text: '  File "/usr/local/lib/python3.12/site-packages/sqlalchemy/dialects/postgresql/psycopg2.py", line 690, in import_dbapi\n    import psycopg2\nModuleNotFoundError: No module named \'psycopg2\'',
+  },
+  { id: 'mlflow-host-header', label: 'HTTP response body', text: 'Invalid Host header - possible DNS rebinding attack detected' },
+  {
+    id: 'mlflow-artifacts-local',
+    label: 'Command output (last 40 lines)',
+    text: '  File "/home/learner/ds-workspace/.venv/lib/python3.12/site-packages/mlflow/store/artifact/local_artifact_repo.py", line 47, in log_artifact\n    mkdir(artifact_dir)\nPermissionError: [Errno 13] Permission denied: \'/opt/mlflow\'',
+  },
+  {
+    id: 'port-in-use',
+    label: 'Command output (last 40 lines)',
+    text: 'Error response from daemon: Ports are not available: exposing port TCP 127.0.0.1:5000 -> 0.0.0.0:0: listen tcp 127.0.0.1:5000: bind: address already in use',
+    cause: /AirPlay Receiver/,
+  },
+  {
+    id: 'port-in-use',
+    label: 'Command output (last 40 lines)',
+    text: 'Error response from daemon: driver failed programming external connectivity on endpoint dstack-elasticsearch-1: Bind for 127.0.0.1:9200 failed: port is already allocated',
+    cause: /^Another program already listens on port 9200\.$/,
+  },
+  {
+    id: 'docker-permission-denied',
+    label: 'Command output (last 40 lines)',
+    text: 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/containers/json": dial unix /var/run/docker.sock: connect: permission denied',
+  },
+  {
+    id: 'docker-not-running',
+    label: 'Command output (last 40 lines)',
+    text: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+  },
+  {
+    id: 'compose-v2-missing',
+    label: 'Command output (last 40 lines)',
+    text: "docker: 'compose' is not a docker command.\nSee 'docker --help'",
+  },
+  {
+    id: 'dvc-already-tracked-by-git',
+    label: 'Command output (last 40 lines)',
+    text: "ERROR: output 'data' is already tracked by SCM (e.g. Git).\n    You can remove it from Git, then add to DVC.\n        To stop tracking from Git:\n            git rm -r --cached 'data'\n            git commit -m \"stop tracking data\"",
+    cause: /Git already tracks data/,
+  },
+  {
+    id: 'dvc-no-remote',
+    label: 'Command output (last 40 lines)',
+    text: 'ERROR: configuration error - config file error: no remote specified in /home/learner/ds-workspace/.dvc/config. Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc push -r <remote name>',
+  },
+  {
+    id: 'dvc-missing-cache',
+    label: 'Command output (last 40 lines)',
+    text: 'WARNING: Some of the cache files do not exist neither locally nor on remote. Missing cache files:\nname: data/images.csv, md5: 3c5bd5f29d5c4b1b7e8d2f2a8c1e9b0a\nERROR: failed to pull data from the cloud - Checkout failed for following targets:\ndata\nIs your cache up to date?',
+  },
+];
+
+describe('diagnosis signatures', () => {
+  it.each(CASES)('recognises $id in "$label"', ({ id, label, text, cause }) => {
+    const d = diagnose([{ label, text }]);
+    expect(d?.id).toBe(id);
+    if (cause) expect(d?.cause).toMatch(cause);
+  });
+
+  it('covers every signature with at least one real text', () => {
+    const covered = new Set(CASES.map((c) => c.id));
+    expect(SIGNATURES.map((s) => s.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('has unique ids and full-sentence causes and fixes', () => {
+    expect(new Set(SIGNATURES.map((s) => s.id)).size).toBe(SIGNATURES.length);
+    for (const s of SIGNATURES) {
+      for (const t of [s.cause, s.fix]) {
+        const text = typeof t === 'function' ? t('5000') : t;
+        expect(text).toMatch(/^[A-Z].*\.$/s);
+        expect(text).not.toMatch(/^Error:|!/);
+      }
+    }
+  });
+
+  it('matches nothing in unrelated text', () => {
+    const unrelated = [
+      {
+        label: 'Container logs (last 50 lines)',
+        text: '{"@timestamp":"2026-03-02T10:15:31.402Z", "log.level": "INFO", "message":"started", "elasticsearch.node.name":"es01"}',
+      },
+      { label: 'HTTP response body', text: '{"cluster_name":"docker-cluster","status":"green","number_of_nodes":1}' },
+      { label: 'Command output (last 40 lines)', text: 'Successfully installed mlflow-3.6.0\n2 files added and 0 files fetched' },
+      {
+        label: 'Container state',
+        text: 'container dstack-elasticsearch-1, status running, exit code 0, OOMKilled: false, health healthy, restarts 0',
+      },
+    ];
+    expect(diagnose(unrelated)).toBeUndefined();
+  });
+
+  it('reads only the evidence a signature names', () => {
+    // A log line about OOM in an HTTP body is not the container's state.
+    expect(diagnose([{ label: 'HTTP response body', text: 'OOMKilled: true' }])).toBeUndefined();
+  });
+
+  it('puts cause and fix before the hint of a failed result and leaves a passed one alone', () => {
+    const evidence = [{ label: 'HTTP response body', text: 'Invalid Host header - possible DNS rebinding attack detected' }];
+    const failed = withDiagnosis({ ok: false, message: 'MLflow answered with status 403.', hint: 'Look at the answer.', evidence });
+    expect(failed.diagnosis?.id).toBe('mlflow-host-header');
+    expect(failed.hint).toMatch(/^MLflow refused the request .* Look at the answer\.$/s);
+    const passed = withDiagnosis({ ok: true, message: 'Fine.', evidence });
+    expect(passed.diagnosis).toBeUndefined();
+  });
+});
