@@ -6,9 +6,10 @@ Run it from the workspace folder:
 
 The configuration path below is relative, and Python resolves relative paths against the
 folder you run the command from (os.getcwd()), not against this file. Run it from inside
-logging/ and the file is not found: Python 3.11 and older then fail with
-`KeyError: 'formatters'` (an empty configuration has no [formatters] section), Python 3.12
-and newer with `FileNotFoundError: logging/logging.ini doesn't exist`.
+logging/ and the file is not found. Current Python (3.12, and 3.11 from 3.11.4 on) says so:
+`FileNotFoundError: logging/logging.ini doesn't exist`. Older versions read the missing file
+as an empty configuration and fail with the puzzling `KeyError: 'formatters'`, the error the
+2021 guide warned about.
 """
 
 import logging
