@@ -25,6 +25,7 @@ export async function httpRequest(
   ctx: ProbeContext,
 ): Promise<{ answer: HttpAnswer } | { failure: CheckResult }> {
   const what = init.name ? `${init.name} at ${url}` : url;
+  const subject = `${init.name ?? 'The service'} at ${url}`;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -63,7 +64,7 @@ export async function httpRequest(
       return {
         failure: {
           ok: false,
-          message: `${cap(what)} did not answer within ${seconds(ctx.timeoutMs)}.`,
+          message: `${subject} did not answer within ${seconds(ctx.timeoutMs)}.`,
           hint: 'The service may still be starting, or it is stuck; check again in a moment, and read its logs (`docker compose logs <service>`) if it stays like this.',
           evidence: [ev(LABEL.connection, `${init.method ?? 'GET'} ${url}: no answer within ${seconds(ctx.timeoutMs)}`)],
         },
@@ -74,7 +75,7 @@ export async function httpRequest(
       return {
         failure: {
           ok: false,
-          message: `Nothing answers at ${what} (connection refused): the service is not running, or not on this port.`,
+          message: `Nothing answers at ${url} (connection refused): ${init.name ?? 'the service'} is not running, or not on this port.`,
           hint: 'Start it with `docker compose up -d` and see its state with `docker compose ps`.',
           evidence: [ev(LABEL.connection, `${init.method ?? 'GET'} ${url}: connection refused (ECONNREFUSED)`)],
         },
@@ -89,7 +90,7 @@ export async function httpRequest(
       return {
         failure: {
           ok: false,
-          message: `${cap(what)} closed the connection without an answer; the service may be starting or restarting.`,
+          message: `${subject} closed the connection without an answer; it may be starting or restarting.`,
           hint: 'Check again in a moment; `docker compose ps` shows whether it restarts.',
           evidence: [ev(LABEL.connection, `${url}: ${code}`)],
         },
@@ -103,8 +104,4 @@ export async function httpRequest(
       };
     throw err;
   }
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

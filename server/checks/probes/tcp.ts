@@ -45,7 +45,7 @@ async function run(spec: TcpProbe, ctx: ProbeContext): Promise<CheckResult> {
     return {
       ok: false,
       message: refused
-        ? `Nothing listens at ${what} (connection refused): the service is not running.`
+        ? `Nothing listens at ${where} (connection refused): ${spec.name ?? 'the service'} is not running.`
         : `Connecting to ${what} failed (${o.code}).`,
       hint: 'Start the service (`docker compose up -d`) and check `docker compose ps`.',
       evidence: [ev(LABEL.connection, `connect ${where}: ${refused ? 'connection refused (ECONNREFUSED)' : o.code}`)],
