@@ -142,8 +142,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     close() {
       closing ??= (async () => {
         stack.stop();
-        sockets?.close();
-        await sessions.closeAll();
+        // Every socket closes (cut after a short grace) and every shell ends with its process tree.
+        await Promise.all([sockets?.close(), sessions.closeAll()]);
         await progress.flush();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
