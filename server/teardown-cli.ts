@@ -45,29 +45,33 @@ export async function main(
     return 1;
   }
   const found = await listProjectResources(endpoints.docker, project);
-  const volumesNote = values.volumes
-    ? ''
-    : found.volumes.length
-      ? ` (${found.volumes.length} volume(s) kept; add --volumes to remove them too)`
-      : '';
+  const n = found.volumes.length;
+  const volumesNote =
+    values.volumes || n === 0
+      ? ''
+      : n === 1
+        ? '1 volume is kept; add --volumes to remove it too.'
+        : `${n} volumes are kept; add --volumes to remove them too.`;
   const lines = [
     ...found.containers.map((c) => `container ${c.name} (${c.state})`),
     ...found.networks.map((n) => `network ${n.name}`),
     ...(values.volumes ? found.volumes.map((v) => `volume ${v.name}`) : []),
   ];
   if (lines.length === 0) {
-    out(`Nothing of the compose project ${project} is left on ${describeDocker(endpoints.docker)}${volumesNote}.\n`);
+    out(
+      `Nothing of the compose project ${project} is left on ${describeDocker(endpoints.docker)}.${volumesNote ? ` ${volumesNote}` : ''}\n`,
+    );
     return 0;
   }
   if (values.list) {
     out(`Teardown would remove (compose project ${project}):\n${lines.map((l) => `  ${l}\n`).join('')}`);
-    if (volumesNote) out(`${volumesNote.trim()}\n`);
+    if (volumesNote) out(`${volumesNote}\n`);
     return 0;
   }
   const r = await removeProjectResources(endpoints.docker, found, { volumes: values.volumes });
   for (const what of r.removed) out(`removed ${what}\n`);
   for (const f of r.failed) err(`could not remove ${f.what}: ${f.reason}\n`);
-  if (volumesNote) out(`${volumesNote.trim()}\n`);
+  if (volumesNote) out(`${volumesNote}\n`);
   return r.failed.length ? 1 : 0;
 }
 

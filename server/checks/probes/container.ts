@@ -58,7 +58,7 @@ async function run(spec: ContainerProbe, ctx: ProbeContext): Promise<CheckResult
     return logs;
   };
   const fail = async (message: string, hint: string): Promise<CheckResult> => {
-    evidence.push(ev(`${LABEL.containerLogs} (last ${spec.tail} lines)`, clip(await readLogs(), 8000)));
+    evidence.push(ev(`${LABEL.containerLogs} (last ${spec.tail} lines)`, clip((await readLogs()).trimEnd(), 8000)));
     return { ok: false, message, hint, evidence };
   };
   const logsHint = `Read its logs with \`docker compose logs --tail 50 ${spec.service}\`.`;
@@ -105,7 +105,7 @@ async function run(spec: ContainerProbe, ctx: ProbeContext): Promise<CheckResult
       const m = new RegExp(spec.notLogs, 'm').exec(text);
       if (m) return fail(`The logs of the ${svc} container show "${m[0].trim()}".`, logsHint);
     }
-    evidence.push(ev(`${LABEL.containerLogs} (last ${spec.tail} lines)`, clip(text, 8000)));
+    evidence.push(ev(`${LABEL.containerLogs} (last ${spec.tail} lines)`, clip(text.trimEnd(), 8000)));
   }
   const healthy = c.health === 'none' ? '' : `, ${c.health}`;
   return { ok: true, message: `The ${svc} container is ${c.state}${healthy}.`, evidence };
