@@ -1,4 +1,4 @@
-import type { Step } from '../protocol/content.ts';
+import { durationSeconds, type Step } from '../protocol/content.ts';
 import type { ProgressSnapshot, ServerMessage, StepProgress } from '../protocol/messages.ts';
 import type { CheckResult } from '../protocol/result.ts';
 import { newMarker } from './checks/marker.ts';
@@ -26,6 +26,14 @@ export interface ProgressLike {
 }
 
 export type CheckRunner = (step: Step, marker: string | undefined) => Promise<CheckResult>;
+
+/**
+ * How long one of the step's commands may run when the tutorial runs it for the learner:
+ * twice the step's expected duration, plus ten seconds for a slow machine.
+ */
+export function commandDeadlineMs(step: Step, slack = 2): number {
+  return (durationSeconds(step.duration) * slack + 10) * 1000;
+}
 
 /** A request the page made that cannot be carried out; the message is a full sentence. */
 export class RequestError extends Error {
@@ -90,7 +98,7 @@ export class StepController {
    * status. The first command of a step starts a new attempt with a new marker. After the last
    * command (or a failing one) the step's check runs on its own.
    */
-  async run(chapterId: string, stepId: string, index: number, options: { autoCheck?: boolean } = {}): Promise<number> {
+  async run(chapterId: string, stepId: string, index: number, options: { autoCheck?: boolean; deadlineMs?: number } = {}): Promise<number> {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     const command = step.run[index];
     if (command === undefined) {
@@ -112,7 +120,7 @@ export class StepController {
     const ended = session.typeCommand(command, { TUTORIAL_MARKER: marker, TUTORIAL_STEP: key });
     await this.#store(chapter, step, { state: 'running', at: new Date().toISOString() });
     this.deps.broadcast({ type: 'command-started', chapter: chapter.id, step: step.id, index, marker });
-    const { exitCode } = await ended;
+    const { exitCode } = options.deadlineMs === undefined ? await ended : await this.#withDeadline(chapter.id, ended, options.deadlineMs, command);
     this.deps.broadcast({ type: 'command-ended', chapter: chapter.id, step: step.id, index, exitCode });
     const last = index === step.run.length - 1;
     if ((options.autoCheck ?? true) && (last || exitCode !== 0)) await this.check(chapter.id, step.id);
@@ -152,7 +160,15 @@ export class StepController {
         this.#chapterRun(chapter.id, 'running', step.id);
         for (let i = 0; i < step.run.length; i++) {
           if (abort.signal.aborted) return this.#chapterRun(chapter.id, 'stopped', step.id);
-          await this.run(chapter.id, step.id, i, { autoCheck: false });
+          try {
+            await this.run(chapter.id, step.id, i, { autoCheck: false, deadlineMs: commandDeadlineMs(step) });
+          } catch (err) {
+            if (!(err instanceof RequestError)) throw err;
+            const result: CheckResult = { ok: false, message: err.message, evidence: [] };
+            await this.#store(chapter, step, { state: 'failed', at: new Date().toISOString(), result });
+            this.deps.broadcast({ type: 'check-result', chapter: chapter.id, step: step.id, result });
+            return this.#chapterRun(chapter.id, 'failed', step.id);
+          }
         }
         const result = await this.check(chapter.id, step.id);
         if (!result.ok) return this.#chapterRun(chapter.id, 'failed', step.id);
@@ -161,6 +177,32 @@ export class StepController {
     } finally {
       this.#chapterRuns.delete(chapter.id);
     }
+  }
+
+  /**
+   * Waits for a command to end; past the deadline it is interrupted (Ctrl-C, as the learner
+   * would) and, if the prompt still does not come back, the chapter's shell is replaced, so the
+   * next command finds a usable shell either way.
+   */
+  async #withDeadline(chapter: string, ended: Promise<{ exitCode: number }>, deadlineMs: number, command: string): Promise<{ exitCode: number }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(() => r('late'), deadlineMs);
+    });
+    const first = await Promise.race([ended, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return first;
+    const session = this.deps.sessions.get(chapter);
+    session?.interrupt();
+    const after = await Promise.race([ended, new Promise<'late'>((r) => setTimeout(() => r('late'), 5000))]);
+    if (after === 'late') {
+      await this.deps.sessions.end(chapter);
+      this.deps.sessions.open(chapter);
+    }
+    throw new RequestError(
+      'command-timeout',
+      `\`${command}\` did not finish within ${Math.round(deadlineMs / 1000)} seconds, so it was interrupted. Run it by hand to see where it waits.`,
+    );
   }
 
   stopChapter(chapterId: string): void {

@@ -57,6 +57,7 @@ const TIERS: Tier[] = [
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
   { name: 'integration/terminal', missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), command: vitest('terminal') },
   { name: 'integration/checks', command: vitest('checks') },
+  { name: 'integration/runner', missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), command: vitest('runner') },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
   { name: 'integration/mlflow', missing: all(needVenv('import mlflow, psycopg2'), needPostgres), command: vitest('mlflow') },
   { name: 'integration/dvc', missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')), command: vitest('dvc') },
