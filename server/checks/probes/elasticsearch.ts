@@ -7,7 +7,7 @@ import type { ProbeContext, ProbeModule } from '../types.ts';
 const ES: ServiceInfo = { name: 'Elasticsearch', start: 'docker compose up -d elasticsearch' };
 
 /** Elasticsearch: cluster health, an index (pattern) exists, a query's document count, the server's major version. */
-export const elasticsearch: ProbeModule<typeof elasticsearchProbe> = {
+export const elasticsearchModule: ProbeModule<typeof elasticsearchProbe> = {
   kind: 'elasticsearch',
   schema: elasticsearchProbe,
   defaultTimeout: 5,

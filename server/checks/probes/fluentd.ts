@@ -18,7 +18,7 @@ interface PluginEntry {
 }
 
 /** fluentd: an output plugin (by @id or type) is loaded, is not retrying, and has taken records. */
-export const fluentd: ProbeModule<typeof fluentdProbe> = {
+export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
   kind: 'fluentd',
   schema: fluentdProbe,
   defaultTimeout: 5,

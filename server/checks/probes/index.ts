@@ -1,8 +1,13 @@
 import type { ProbeModule } from '../types.ts';
 import { commandModule } from './command.ts';
 import { containerModule } from './container.ts';
+import { dvcModule } from './dvc.ts';
+import { elasticsearchModule } from './elasticsearch.ts';
 import { fileModule } from './file.ts';
+import { fluentdModule } from './fluentd.ts';
 import { httpModule } from './http.ts';
+import { kibanaModule } from './kibana.ts';
+import { mlflowModule } from './mlflow.ts';
 import { preflightModule } from './preflight.ts';
 import { tcpModule } from './tcp.ts';
 
@@ -11,6 +16,18 @@ import { tcpModule } from './tcp.ts';
  * Add a kind: write protocol/probes/<kind>.ts and server/checks/probes/<kind>.ts, then list it
  * here and in protocol/probes/index.ts.
  */
-export const probeModules: readonly ProbeModule[] = [commandModule, fileModule, tcpModule, httpModule, containerModule, preflightModule];
+export const probeModules: readonly ProbeModule[] = [
+  commandModule,
+  fileModule,
+  tcpModule,
+  httpModule,
+  containerModule,
+  preflightModule,
+  elasticsearchModule,
+  kibanaModule,
+  fluentdModule,
+  mlflowModule,
+  dvcModule,
+];
 
 export const probeByKind: ReadonlyMap<string, ProbeModule> = new Map(probeModules.map((m) => [m.kind, m]));

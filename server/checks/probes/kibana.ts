@@ -8,7 +8,7 @@ const KIBANA: ServiceInfo = { name: 'Kibana', start: 'docker compose up -d kiban
 const NOT_READY = 'Kibana server is not ready yet';
 
 /** Kibana: its overall status level, and whether a data view with a given title exists. */
-export const kibana: ProbeModule<typeof kibanaProbe> = {
+export const kibanaModule: ProbeModule<typeof kibanaProbe> = {
   kind: 'kibana',
   schema: kibanaProbe,
   // Kibana's status API is slow while it starts (it asks every plugin); give it more than ES.

@@ -18,7 +18,7 @@ interface Run {
 }
 
 /** MLflow: server health, an experiment by name, and in its newest (marked) run a param, a metric, an artifact, proxied artifacts. */
-export const mlflow: ProbeModule<typeof mlflowProbe> = {
+export const mlflowModule: ProbeModule<typeof mlflowProbe> = {
   kind: 'mlflow',
   schema: mlflowProbe,
   defaultTimeout: 10,

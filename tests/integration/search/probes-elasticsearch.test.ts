@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchProbe, elasticsearchProbe } from '../../../protocol/probes/elasticsearch.ts';
 import { runProbe } from '../../../server/checks/engine.ts';
-import { elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
+import { elasticsearchModule as elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
 import { type EsBannerFake, startEsBanner } from '../../fakes/es-banner.ts';
 import { testEnv } from '../../helpers/env.ts';
