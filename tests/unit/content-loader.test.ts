@@ -33,7 +33,7 @@ describe('loadChapters', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ContentError);
-    expect((error as ContentError).file).toMatch(/typo\.md$/);
+    expect((error as ContentError).file).toMatch(/typo\.mdx$/);
     expect((error as ContentError).problems[0]).toMatch(
       /^steps\.1\.check\.all\.1\.kind: "htp" is not a probe kind; use one of command, file, tcp, http/,
     );

@@ -128,9 +128,7 @@ describe('command probe', () => {
   it('stops the whole process group at the deadline, children included', async () => {
     const pidFile = join(workspace, 'child.pid');
     const r = await check({ kind: 'command', run: `sleep 60 & echo $! > ${pidFile}; wait`, timeout: 0.5 });
-    expect(r.message).toBe(
-      'The command `sleep 60 & echo $! > ' + pidFile + '; wait` did not finish within 0.5 seconds, so it was stopped.',
-    );
+    expect(r.message).toBe(`The command \`sleep 60 & echo $! > ${pidFile}; wait\` did not finish within 0.5 seconds, so it was stopped.`);
     const { readFileSync } = await import('node:fs');
     const pid = Number(readFileSync(pidFile, 'utf8'));
     let alive = true;
