@@ -9,7 +9,6 @@ export default defineConfig({
   site: 'http://127.0.0.1:4321',
   output: 'static',
   trailingSlash: 'always',
-  telemetry: false,
   integrations: [
     starlight({
       title: 'Data-science stack, step by step',
@@ -19,8 +18,13 @@ export default defineConfig({
       lastUpdated: false,
       customCss: ['./src/styles/tutorial.css'],
       head: [{ tag: 'meta', attrs: { name: 'tutorial-token', content: '__TUTORIAL_TOKEN__' } }],
+      // Overrides wrap Starlight's own components: the terminal dock and the page's script
+      // (PageFrame), the chapter list for the sidebar's progress bars (Sidebar), and the chapter
+      // bar under a chapter's title (PageTitle).
       components: {
         PageFrame: './src/components/PageFrame.astro',
+        Sidebar: './src/components/Sidebar.astro',
+        PageTitle: './src/components/PageTitle.astro',
       },
       sidebar: [
         { label: 'Start here', items: [{ label: 'Overview', link: '/' }, { label: 'Your progress', link: '/progress/' }] },

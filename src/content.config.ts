@@ -1,6 +1,6 @@
 import { defineCollection } from 'astro:content';
-import { glob } from 'astro/loaders';
 import { docsSchema } from '@astrojs/starlight/schema';
+import { glob } from 'astro/loaders';
 import { ChapterFieldsSchema } from '../protocol/content.ts';
 
 // Chapters live in the top-level content/ folder, one source of truth for the site and the

@@ -1,15 +1,40 @@
 import { type ClientMessage, FLOW, type ServerMessage, ServerMessageSchema } from '../../protocol/messages.ts';
 
+/** `connecting`: first attempt or a retry under way; `open`: talking; `lost`: waiting to retry. */
+export type ConnectionState = 'connecting' | 'open' | 'lost';
+
 export interface ConnectionHandlers {
   /** Terminal output bytes; call `done` once they are written so the server may send more. */
   onOutput(bytes: Uint8Array, done: () => void): void;
   onMessage(message: ServerMessage): void;
-  onState(state: 'connecting' | 'open' | 'lost'): void;
+  onState(state: ConnectionState): void;
 }
+
+const TOKEN_META = 'meta[name="tutorial-token"]';
 
 /** The page's token, put into every HTML page by the local server. */
 export function pageToken(): string {
-  return document.querySelector<HTMLMetaElement>('meta[name="tutorial-token"]')?.content ?? '';
+  return document.querySelector<HTMLMetaElement>(TOKEN_META)?.content ?? '';
+}
+
+/**
+ * Fetches this page's HTML again and takes the token from it. The server makes a new token each
+ * time it starts, so after a restart the token in the page we hold is refused (a bare 403 that a
+ * WebSocket cannot even see). Returns false when the server does not answer yet.
+ */
+async function refreshToken(): Promise<boolean> {
+  try {
+    const res = await fetch(location.href, { cache: 'no-store', credentials: 'same-origin' });
+    if (!res.ok) return false;
+    const html = await res.text();
+    const token = new DOMParser().parseFromString(html, 'text/html').querySelector<HTMLMetaElement>(TOKEN_META)?.content;
+    const meta = document.querySelector<HTMLMetaElement>(TOKEN_META);
+    if (!token || !meta) return false;
+    meta.content = token;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -27,7 +52,8 @@ export class Connection {
   constructor(private readonly handlers: ConnectionHandlers) {}
 
   connect(): void {
-    this.handlers.onState('connecting');
+    if (this.#closed) return;
+    this.handlers.onState(this.#retry === 0 ? 'connecting' : 'lost');
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(pageToken())}`);
     ws.binaryType = 'arraybuffer';
@@ -49,10 +75,14 @@ export class Connection {
       else console.warn('The tutorial server sent a message this page does not understand.', ev.data);
     });
     ws.addEventListener('close', () => {
-      if (this.#closed) return;
+      if (this.#closed || this.#ws !== ws) return;
       this.handlers.onState('lost');
       const delay = Math.min(5000, 250 * 2 ** this.#retry++);
-      setTimeout(() => this.connect(), delay);
+      setTimeout(async () => {
+        // The server may have restarted with a new token: take the page's current one first.
+        await refreshToken();
+        this.connect();
+      }, delay);
     });
   }
 

@@ -9,11 +9,26 @@ export const test = base.extend<{ server: TestServer }>({
     await use(server);
     await server.dispose();
   },
+  page: async ({ page }, use) => {
+    // The tests read the terminal's text from the DOM renderer's rows; WebGL draws on a canvas.
+    // (src/client/terminal.ts honours this switch; the WebGL path has its own test.)
+    await page.addInitScript(() => {
+      if (!location.search.includes('renderer=webgl')) localStorage.setItem('tutorial-renderer', 'dom');
+    });
+    await use(page);
+  },
 });
 
 export { expect };
 
-/** The text the terminal shows (xterm's DOM renderer). */
+/** The text the terminal shows, one line per row (xterm's DOM renderer). */
 export async function terminalText(page: Page): Promise<string> {
-  return (await page.locator('.terminal-dock .xterm-rows').innerText()).replace(/\u00a0/g, ' ');
+  const rows = await page.locator('.terminal-dock .xterm-rows > div').allTextContents();
+  return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd()).join('\n');
+}
+
+/** Opens a chapter page and waits until its terminal is attached to the shell. */
+export async function openChapter(page: Page, server: TestServer, chapter = 'hello-terminal'): Promise<void> {
+  await page.goto(`${server.url}chapters/${chapter}/`);
+  await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
 }

@@ -1,0 +1,32 @@
+import type { ServiceStatus } from '../../protocol/messages.ts';
+import { el } from './dom.ts';
+
+const WORDS: Record<ServiceStatus['state'], string> = { up: 'up', down: 'down', unknown: 'not known yet' };
+
+/** Fills every stack status panel on the page (src/components/StackStatus.astro) from a report. */
+export function renderStack(services: ServiceStatus[]): void {
+  for (const list of document.querySelectorAll<HTMLUListElement>('.stack-status')) {
+    for (const s of services) {
+      let item = list.querySelector<HTMLLIElement>(`[data-service="${CSS.escape(s.id)}"]`);
+      if (!item) {
+        item = el('li', 'stack-status__service');
+        item.dataset.service = s.id;
+        list.append(item);
+      }
+      item.dataset.state = s.state;
+      const dot = el('span', 'stack-status__dot');
+      dot.setAttribute('aria-hidden', 'true');
+      const state = el('span', 'stack-status__state sr-only', `: ${WORDS[s.state]}`);
+      // A service with its own UI links to it (a new tab: the terminal stays where it is).
+      const name = s.url ? el('a', 'stack-status__name', s.name) : el('span', 'stack-status__name', s.name);
+      if (name instanceof HTMLAnchorElement && s.url) {
+        name.href = s.url;
+        name.target = '_blank';
+        name.rel = 'noopener noreferrer';
+      }
+      const detail = s.detail ? el('span', 'stack-status__detail', s.detail) : undefined;
+      item.title = `${s.name}: ${WORDS[s.state]}${s.detail ? ` (${s.detail})` : ''}`;
+      item.replaceChildren(dot, name, state, ...(detail ? [detail] : []));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { StepState } from '../../protocol/messages.ts';
+import type { CheckResult } from '../../protocol/result.ts';
+import { STATE_LABEL } from './chapters.ts';
+import { el } from './dom.ts';
+
+/** The step sections of a chapter page (src/components/Step.astro), by step id. */
+export function stepSection(step: string): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`.tutorial-step[data-step="${CSS.escape(step)}"]`);
+}
+
+export function setStepState(section: HTMLElement, state: StepState): void {
+  section.dataset.state = state;
+  const label = section.querySelector('.tutorial-step__state');
+  if (label) label.textContent = STATE_LABEL[state];
+  // Busy steps say so to assistive technology too.
+  section.setAttribute('aria-busy', String(state === 'running' || state === 'checking'));
+}
+
+/** "Step 2, Find the note": how a step is named in announcements. */
+export function stepName(section: HTMLElement): string {
+  return `Step ${Number(section.dataset.index) + 1}, ${section.dataset.title ?? ''}`;
+}
+
+/**
+ * Shows a check result under the step: the verdict and message, the hint, the diagnosis (cause
+ * and fix) when the server recognised the failure, and the evidence folded under a disclosure.
+ * `stale` marks a result from before the step's content changed.
+ */
+export function showResult(section: HTMLElement, result: CheckResult, stale = false): void {
+  const area = section.querySelector<HTMLElement>('.tutorial-step__result');
+  if (!area) return;
+  area.hidden = false;
+  area.dataset.ok = String(result.ok);
+  area.toggleAttribute('data-stale', stale);
+  const verdict = el('p', 'tutorial-step__message');
+  verdict.append(el('strong', undefined, result.ok ? 'Passed. ' : 'Not yet. '), result.message);
+  const parts: Node[] = [verdict];
+  if (stale) parts.push(el('p', 'tutorial-step__stale', 'This step has changed since this result was recorded: run it again.'));
+  if (!result.ok && result.hint) {
+    const hint = el('p', 'tutorial-step__hint');
+    hint.append(el('strong', undefined, 'Try this: '), ...codeSpans(result.hint));
+    parts.push(hint);
+  }
+  if (!result.ok && result.diagnosis) {
+    const d = el('div', 'tutorial-step__diagnosis');
+    const cause = el('p');
+    cause.append(el('strong', undefined, 'Cause: '), ...codeSpans(result.diagnosis.cause));
+    const fix = el('p');
+    fix.append(el('strong', undefined, 'Fix: '), ...codeSpans(result.diagnosis.fix));
+    d.append(cause, fix);
+    parts.push(d);
+  }
+  if (result.evidence.length > 0) {
+    const details = el('details', 'tutorial-step__evidence');
+    details.append(el('summary', undefined, `Evidence (${result.evidence.length})`));
+    for (const e of result.evidence) {
+      const item = el('div', 'tutorial-step__evidence-item');
+      item.append(el('p', 'tutorial-step__evidence-label', e.label), el('pre', undefined, e.text));
+      details.append(item);
+    }
+    parts.push(details);
+  }
+  if (result.durationMs !== undefined) parts.push(el('p', 'tutorial-step__took', `Checked in ${formatMs(result.durationMs)}.`));
+  area.replaceChildren(...parts);
+}
+
+export function clearResult(section: HTMLElement): void {
+  const area = section.querySelector<HTMLElement>('.tutorial-step__result');
+  if (!area) return;
+  area.hidden = true;
+  area.replaceChildren();
+}
+
+/** The sentence read out when a result arrives. */
+export function resultSentence(section: HTMLElement, result: CheckResult): string {
+  const extra = result.ok ? '' : [result.hint, result.diagnosis?.cause].filter(Boolean).join(' ');
+  return `${stepName(section)}: ${result.ok ? 'passed' : 'failed'}. ${result.message} ${extra}`.trim();
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Text with `backticked` parts as <code>, the way hints name commands. */
+function codeSpans(text: string): Node[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', undefined, part) : document.createTextNode(part)));
+}
