@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * Shell integration: the shells the tutorial starts load a small rc file that
  * - reports the end and exit status of every command with an OSC 133;D sequence before each
- *   prompt (the FinalTerm / VS Code convention), which the server reads and strips;
+ *   prompt (the FinalTerm / VS Code convention), which the server reads and strips; the sequence
+ *   carries a per-shell nonce, kept in a shell variable that is not exported, so that a program's
+ *   output cannot fake a command end (VS Code's OSC 633 does the same);
  * - loads step variables (TUTORIAL_MARKER, TUTORIAL_STEP) that the server drops into a file just
  *   before it types a step's command, through a DEBUG trap, so the learner sees only the command.
  */
@@ -22,7 +25,7 @@ __tut_preexec() {
 trap '__tut_preexec' DEBUG
 __tut_prompt() {
   local status=$?
-  printf '\033]133;D;%s\007' "$status"
+  printf '\033]133;D;%s;nonce=%s\007' "$status" "$__tut_nonce"
   return $status
 }
 PROMPT_COMMAND="__tut_prompt${'$'}{PROMPT_COMMAND:+; $PROMPT_COMMAND}"
@@ -35,14 +38,17 @@ if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv
 export class ShellIntegration {
   readonly dir: string;
   readonly rcFile: string;
+  /** The value the shell's command-end sequences carry (see Osc133Parser). */
+  readonly nonce = randomBytes(12).toString('hex');
   #seq = 0;
 
   constructor(stateDir: string, name: string) {
     this.dir = join(stateDir, 'shells', name);
     rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(this.dir, { recursive: true });
+    // The shell sources the files in this folder: nobody else may write there.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.rcFile = join(this.dir, 'rc.bash');
-    writeFileSync(this.rcFile, RC);
+    writeFileSync(this.rcFile, `__tut_nonce=${this.nonce}\n${RC}`, { mode: 0o600 });
   }
 
   /** Arguments and variables for bash. */
@@ -56,7 +62,7 @@ export class ShellIntegration {
     const body = Object.entries(vars)
       .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
       .join('\n');
-    writeFileSync(join(this.dir, `env.${this.#seq}`), `${body}\n`);
+    writeFileSync(join(this.dir, `env.${this.#seq}`), `${body}\n`, { mode: 0o600 });
     // Older files have been read by now (the shell reads them in order); keep the folder small.
     for (const f of readdirSync(this.dir)) {
       const m = /^env\.(\d+)$/.exec(f);
@@ -78,41 +84,88 @@ export interface CommandEnd {
   exitCode: number;
 }
 
+const OSC133 = '\x1b]133;';
+/** Longer than any sequence our rc prints; an unterminated "sequence" past this is plain output. */
+const MAX_SEQUENCE = 128;
+
 /**
  * Removes OSC 133 sequences from a stream of output and reports the command ends they carry.
- * A sequence split across two chunks is held back until its end arrives.
+ *
+ * A sequence split across chunks (anywhere, even inside "\x1b]133;" or between the ESC and the
+ * backslash of an ST terminator) is held back until its end arrives; nothing else is held back
+ * except a chunk's last few bytes that could still become the start of a sequence. Sequences end
+ * with BEL or ST (ESC \\). With a `nonce`, only a "D" sequence that carries `nonce=<nonce>` counts
+ * as a command end: a program that prints "\x1b]133;D;0\x07" (or `cat` of a recorded session)
+ * must not make the server believe a command ended. Every OSC 133 sequence is removed either way.
  */
 export class Osc133Parser {
   #carry = '';
+  readonly #nonce: string | undefined;
+
+  constructor(nonce?: string) {
+    this.#nonce = nonce;
+  }
 
   /** Returns the text to show and the command ends found in it, in order. */
   push(chunk: string): { text: string; ends: CommandEnd[] } {
-    let data = this.#carry + chunk;
+    const data = this.#carry + chunk;
     this.#carry = '';
     const ends: CommandEnd[] = [];
-    // Hold back a possible start of a sequence at the very end.
-    const lastEsc = data.lastIndexOf('\x1b]133;');
-    const tailStart = lastEsc >= 0 ? lastEsc : partialPrefixStart(data);
-    if (tailStart >= 0) {
-      const tail = data.slice(tailStart);
-      if (!/[\x07]|\x1b\\/.test(tail.slice(1)) && tail.length < 64) {
-        this.#carry = tail;
-        data = data.slice(0, tailStart);
+    let text = '';
+    let i = 0;
+    while (i < data.length) {
+      const start = data.indexOf(OSC133, i);
+      if (start < 0) {
+        const partial = partialPrefixStart(data, i);
+        text += data.slice(i, partial < 0 ? data.length : partial);
+        if (partial >= 0) this.#carry = data.slice(partial);
+        break;
       }
+      text += data.slice(i, start);
+      const body = start + OSC133.length;
+      const bel = data.indexOf('\x07', body);
+      const esc = data.indexOf('\x1b', body);
+      // The first of BEL and ESC decides: ESC \\ ends the sequence, any other ESC aborts it (ECMA-48).
+      const end = bel >= 0 && (esc < 0 || bel < esc) ? bel : esc;
+      if (end < 0 || (end === esc && end === data.length - 1)) {
+        if (data.length - start <= MAX_SEQUENCE) {
+          // Not ended yet: wait for the rest.
+          this.#carry = data.slice(start);
+          break;
+        }
+        // Far too long to be ours: it is output. Show it and look on after its ESC.
+        text += data[start];
+        i = start + 1;
+        continue;
+      }
+      if (end === esc && data[esc + 1] !== '\\') {
+        // Aborted by another escape sequence: leave all of it to the terminal.
+        text += data.slice(start, esc);
+        i = esc;
+        continue;
+      }
+      const ended = this.#commandEnd(data.slice(body, end));
+      if (ended) ends.push(ended);
+      i = end === bel ? end + 1 : end + 2;
     }
-    const text = data.replace(/\x1b\]133;([A-Z])(?:;([^\x07\x1b]*))?(?:\x07|\x1b\\)/g, (_m, kind: string, arg?: string) => {
-      if (kind === 'D') ends.push({ exitCode: arg !== undefined && arg !== '' ? Number(arg) : 0 });
-      return '';
-    });
     return { text, ends };
+  }
+
+  /** The command end a sequence body ("D;0;nonce=...") reports, if it is a valid D for us. */
+  #commandEnd(body: string): CommandEnd | undefined {
+    const [kind, ...params] = body.split(';');
+    if (kind !== 'D') return undefined;
+    if (this.#nonce !== undefined && !params.includes(`nonce=${this.#nonce}`)) return undefined;
+    const status = params[0];
+    const exitCode = status !== undefined && /^\d+$/.test(status) ? Number(status) : 0;
+    return { exitCode };
   }
 }
 
-/** Where a chunk ends with the first characters of "\x1b]133;" (e.g. just "\x1b" or "\x1b]1"). */
-function partialPrefixStart(data: string): number {
-  const prefix = '\x1b]133;';
-  for (let n = Math.min(prefix.length - 1, data.length); n > 0; n--) {
-    if (data.endsWith(prefix.slice(0, n))) return data.length - n;
+/** Where `data` (from `from` on) ends with the first characters of "\x1b]133;" (e.g. "\x1b" or "\x1b]1"). */
+function partialPrefixStart(data: string, from: number): number {
+  for (let n = Math.min(OSC133.length - 1, data.length - from); n > 0; n--) {
+    if (data.endsWith(OSC133.slice(0, n))) return data.length - n;
   }
   return -1;
 }
