@@ -2,10 +2,18 @@ import { FLOW } from '../protocol/messages.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
 
+/** How a shell ended, as node-pty reports it (a shell ended by SIGHUP has exitCode 0 and signal 1). */
+export interface ShellExit {
+  exitCode: number;
+  signal?: number;
+}
+
 /** Where a session's output goes: the attached websocket, or the headless runner. */
 export interface SessionSink {
   /** Terminal output, UTF-8 text. The sink acknowledges it later with `session.ack(bytes)`. */
   output(text: string): void;
+  /** The shell ended; its last output has been given to `output` before this. */
+  exited(e: ShellExit): void;
   /** Another sink took the session over, or the session ended. */
   detached(reason: 'replaced' | 'ended'): void;
 }
@@ -18,20 +26,68 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   cols: number;
   rows: number;
-  /** Most characters of earlier output kept for a reattach. */
+  /** Most bytes (UTF-8) of earlier output kept for a reattach. */
   replayLimit: number;
 }
 
-/** Thrown when a command is typed into a shell that is still busy with another. */
-export class ShellBusyError extends Error {
-  readonly code = 'shell-busy';
-  constructor() {
-    super('The shell is still busy with another command. Wait for it to finish, or press Ctrl-C in the terminal, then try again.');
+/** A request about sessions that cannot be carried out; `code` is stable, the message a full sentence. */
+export class SessionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
-/** How many characters of input go into the pty at a time: a canonical-mode line stops at 4,095 bytes. */
+/** Thrown when a command is typed into a shell that is still busy with another. */
+export class ShellBusyError extends SessionError {
+  constructor() {
+    super(
+      'shell-busy',
+      'The shell is still busy with another command. Wait for it to finish, or press Ctrl-C in the terminal, then try again.',
+    );
+  }
+}
+
+/** Thrown when one more shell would pass the limit. */
+export class SessionLimitError extends SessionError {
+  constructor(max: number) {
+    super(
+      'too-many-sessions',
+      `The tutorial server already runs ${max} shells, its limit. Close other tutorial tabs, or restart the server.`,
+    );
+  }
+}
+
+/** How many characters of input go into the pty at a time (see sliceInput). */
 const INPUT_SLICE = 1024;
+/** An escape sequence a terminal sends (CSI, SS3, bracketed-paste markers) is shorter than this. */
+const MAX_INPUT_ESCAPE = 32;
+/** Output chunks shorter than this are joined in the replay ring, so keystroke echoes do not make it a million tiny strings. */
+const REPLAY_CHUNK = 4096;
+
+/**
+ * Cuts input into slices of at most `max` characters. A slice never ends inside a surrogate pair
+ * or just after the ESC of a short escape sequence (an arrow key, a bracketed-paste marker): a
+ * slice is cut before an ESC found in its last few characters instead, so the shell's readline
+ * never sees half a sequence followed by a pause.
+ */
+export function sliceInput(data: string, max = INPUT_SLICE): string[] {
+  const slices: string[] = [];
+  let i = 0;
+  while (data.length - i > max) {
+    let end = i + max;
+    const esc = data.lastIndexOf('\x1b', end - 1);
+    if (esc > i && end - esc < MAX_INPUT_ESCAPE) end = esc;
+    const last = data.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff && end - 1 > i) end -= 1;
+    slices.push(data.slice(i, end));
+    i = end;
+  }
+  if (i < data.length) slices.push(data.slice(i));
+  return slices;
+}
 
 /**
  * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for
@@ -43,9 +99,12 @@ export class TerminalSession {
   readonly createdAt = Date.now();
   #shell: Shell;
   #integration: ShellIntegration;
-  #parser = new Osc133Parser();
+  #parser: Osc133Parser;
+  /** The replay ring: chunks from #replayHead on, with their UTF-8 sizes. */
   #replay: string[] = [];
-  #replayChars = 0;
+  #replaySizes: number[] = [];
+  #replayHead = 0;
+  #replayBytes = 0;
   #replayLimit: number;
   #sink: SessionSink | undefined;
   #unacked = 0;
@@ -54,13 +113,13 @@ export class TerminalSession {
   #busy = true;
   /** The shell has shown its first prompt. */
   #prompted = false;
-  #waiters: ((end: CommandEnd) => void)[] = [];
+  #waiters = new Set<(end: CommandEnd) => void>();
   #endListeners = new Set<(end: CommandEnd) => void>();
   #outputListeners = new Set<(text: string) => void>();
   #input: string[] = [];
-  #writing = false;
-  #exit: { exitCode: number; signal?: number } | undefined;
-  #exitListeners = new Set<(e: { exitCode: number; signal?: number }) => void>();
+  #writing: NodeJS.Timeout | undefined;
+  #exit: ShellExit | undefined;
+  #exitListeners = new Set<(e: ShellExit) => void>();
   #disposables: Disposable[] = [];
   #closing: Promise<void> | undefined;
   /** When the last sink left (for the idle reaper). */
@@ -70,6 +129,7 @@ export class TerminalSession {
     this.name = options.name;
     this.#replayLimit = options.replayLimit;
     this.#integration = new ShellIntegration(options.stateDir, `${options.name}-${process.pid}-${Date.now().toString(36)}`);
+    this.#parser = new Osc133Parser(this.#integration.nonce);
     const bash = this.#integration.bash();
     const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
@@ -95,8 +155,13 @@ export class TerminalSession {
     return this.#paused;
   }
 
-  get exited(): { exitCode: number; signal?: number } | undefined {
+  get exited(): ShellExit | undefined {
     return this.#exit;
+  }
+
+  /** True once close() has been called. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
   }
 
   get attached(): boolean {
@@ -108,22 +173,29 @@ export class TerminalSession {
     return this.#unacked;
   }
 
+  /** Bytes (UTF-8) of earlier output held for the next attach; never more than the replay limit. */
+  get replayBytes(): number {
+    return this.#replayBytes;
+  }
+
   /** Attaches a sink (the previous one is told it was replaced) and returns the output to replay. */
   attach(sink: SessionSink, cols: number, rows: number): string {
     if (this.#sink && this.#sink !== sink) this.#sink.detached('replaced');
     this.#sink = sink;
     this.detachedAt = undefined;
+    // The new reader starts with nothing unacknowledged (the replay travels outside the flow).
     this.#unacked = 0;
     this.#setPaused(false);
     this.resize(cols, rows);
-    return this.#replay.join('');
+    return this.#replay.slice(this.#replayHead).join('');
   }
 
   detach(sink: SessionSink): void {
     if (this.#sink !== sink) return;
     this.#sink = undefined;
     this.detachedAt = Date.now();
-    // Nobody reads: keep the shell going; the replay buffer is bounded.
+    // Nobody reads: keep the shell going (a long command must not stall while the page
+    // reloads); what it prints goes only into the bounded replay ring.
     this.#unacked = 0;
     this.#setPaused(false);
   }
@@ -131,13 +203,21 @@ export class TerminalSession {
   /** The sink has written this many more bytes of output. */
   ack(bytes: number): void {
     this.#unacked = Math.max(0, this.#unacked - bytes);
-    if (this.#paused && this.#unacked < FLOW.lowWater) this.#setPaused(false);
+    if (this.#paused && this.#unacked <= FLOW.lowWater) this.#setPaused(false);
   }
 
-  /** Keystrokes from the learner's terminal. */
+  /**
+   * Keystrokes from the learner's terminal. Ctrl-C and Ctrl-\ go in at once, ahead of (and
+   * instead of) any pasted input still waiting: the learner wants it all to stop.
+   */
   input(data: string): void {
-    if (this.#exit) return;
+    if (this.#exit || this.#closing) return;
     if (/[\r\n]/.test(data)) this.#busy = true;
+    if (data === '\x03' || data === '\x1c') {
+      this.#input = [];
+      this.#write(data);
+      return;
+    }
     this.#enqueue(data);
   }
 
@@ -152,10 +232,12 @@ export class TerminalSession {
 
   /**
    * Types a command into the shell as the learner would, with `vars` exported for it, and
-   * resolves with its exit status when its prompt comes back.
+   * resolves with its exit status when its prompt comes back. Refuses (ShellBusyError) while
+   * another command runs: typed into a running program, the command would be its input.
    */
   typeCommand(command: string, vars: Record<string, string> = {}): Promise<CommandEnd> {
-    if (this.#exit) return Promise.reject(new Error('The shell has ended.'));
+    if (this.#exit || this.#closing)
+      return Promise.reject(new SessionError('shell-ended', 'The shell has ended. Reload the page to start a new one.'));
     if (this.#busy) return Promise.reject(new ShellBusyError());
     this.#integration.exportBeforeNextCommand(vars);
     const ended = this.nextCommandEnd();
@@ -164,20 +246,23 @@ export class TerminalSession {
     return ended;
   }
 
-  /** Resolves at the next command end (prompt) the shell reports. */
+  /** Resolves at the next command end (prompt) the shell reports, or when the shell ends. */
   nextCommandEnd(): Promise<CommandEnd> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    if (this.#exit) return Promise.resolve(exitAsCommandEnd(this.#exit));
+    return new Promise((resolve) => this.#waiters.add(resolve));
   }
 
   /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
   started(timeoutMs: number): Promise<void> {
     if (this.#prompted || this.#exit) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.#waiters.push(() => {
+      const done = () => {
         clearTimeout(t);
+        this.#waiters.delete(done);
         resolve();
-      });
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
     });
   }
 
@@ -189,7 +274,7 @@ export class TerminalSession {
 
   /** Sends Ctrl-C to the foreground command. */
   interrupt(): void {
-    this.#enqueue('\x03');
+    this.input('\x03');
   }
 
   onCommandEnd(listener: (end: CommandEnd) => void): Disposable {
@@ -202,19 +287,34 @@ export class TerminalSession {
     return { dispose: () => this.#outputListeners.delete(listener) };
   }
 
-  onExit(listener: (e: { exitCode: number; signal?: number }) => void): Disposable {
+  onExit(listener: (e: ShellExit) => void): Disposable {
     this.#exitListeners.add(listener);
     return { dispose: () => this.#exitListeners.delete(listener) };
   }
 
-  /** Ends the shell and every process it started (background and nohup jobs too). */
+  /**
+   * Ends the shell and every process it started (background and nohup jobs too). The attached
+   * sink hears the exit (after the shell's last output), then that it was detached.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#input = [];
+      clearTimeout(this.#writing);
+      if (!this.#exit) {
+        const exited = new Promise<void>((resolve) => this.#exitListeners.add(() => resolve()));
+        // Read what the shell still prints, whoever acknowledges it: a paused pty would hold its
+        // last output (and node-pty its exit event) until node-pty gives up on it.
+        this.#setPaused(false);
+        await killSessionTree(this.#shell.pid);
+        // node-pty reports the exit once it has read the pty to its end (200 ms at most).
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+      } else {
+        // The shell is gone; jobs it left behind (nohup) are not.
+        await killSessionTree(this.#shell.pid, 0);
+      }
       const sink = this.#sink;
       this.#sink = undefined;
       sink?.detached('ended');
-      if (!this.#exit) await killSessionTree(this.#shell.pid);
-      else await killSessionTree(this.#shell.pid, 0);
       for (const d of this.#disposables) d.dispose();
       this.#integration.dispose();
     })();
@@ -234,72 +334,106 @@ export class TerminalSession {
       if (this.#sink) {
         this.#sink.output(text);
         this.#unacked += Buffer.byteLength(text, 'utf8');
-        if (!this.#paused && this.#unacked > FLOW.highWater) this.#setPaused(true);
+        if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
       }
     }
     for (const end of ends) {
       this.#busy = false;
       this.#prompted = true;
-      const waiters = this.#waiters.splice(0);
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
       for (const w of waiters) w(end);
       for (const l of this.#endListeners) l(end);
     }
   }
 
-  #onExit(e: { exitCode: number; signal?: number }): void {
+  /** node-pty reports the exit after the pty has been read to its end, so all output came before. */
+  #onExit(e: ShellExit): void {
     this.#exit = e;
     this.#busy = true;
+    this.#input = [];
+    clearTimeout(this.#writing);
+    this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
-    // Whoever waits for a command end hears it ended with the shell (status 128 + signal, as bash reports).
-    const waiters = this.#waiters.splice(0);
-    for (const w of waiters) w({ exitCode: e.signal ? 128 + e.signal : e.exitCode });
+    // Whoever waits for a command end hears it ended with the shell.
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w(exitAsCommandEnd(e));
   }
 
+  /** Appends to the replay ring and drops its oldest output past the limit (in UTF-8 bytes, as on the wire). */
   #remember(text: string): void {
-    this.#replay.push(text);
-    this.#replayChars += text.length;
-    while (this.#replayChars > this.#replayLimit && this.#replay.length > 1) {
-      this.#replayChars -= this.#replay.shift()!.length;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const last = this.#replay.length - 1;
+    if (last >= this.#replayHead && this.#replaySizes[last]! < REPLAY_CHUNK) {
+      this.#replay[last] += text;
+      this.#replaySizes[last]! += bytes;
+    } else {
+      this.#replay.push(text);
+      this.#replaySizes.push(bytes);
     }
-    if (this.#replayChars > this.#replayLimit) {
-      const only = this.#replay[0]!;
-      this.#replay[0] = only.slice(only.length - this.#replayLimit);
-      this.#replayChars = this.#replay[0].length;
+    this.#replayBytes += bytes;
+    while (this.#replayBytes > this.#replayLimit && this.#replay.length - this.#replayHead > 1) {
+      this.#replayBytes -= this.#replaySizes[this.#replayHead]!;
+      this.#replay[this.#replayHead] = '';
+      this.#replayHead += 1;
+    }
+    if (this.#replayBytes > this.#replayLimit) {
+      // One chunk alone is over the limit: keep its end, from a character boundary on.
+      const buf = Buffer.from(this.#replay[this.#replayHead]!, 'utf8');
+      let from = buf.length - this.#replayLimit;
+      while (from < buf.length && (buf[from]! & 0xc0) === 0x80) from += 1;
+      const kept = buf.subarray(from);
+      this.#replay[this.#replayHead] = kept.toString('utf8');
+      this.#replaySizes[this.#replayHead] = kept.length;
+      this.#replayBytes = kept.length;
+    }
+    // Drop the emptied front of the arrays now and then (amortised O(1) per chunk).
+    if (this.#replayHead > 1024 && this.#replayHead * 2 > this.#replay.length) {
+      this.#replay = this.#replay.slice(this.#replayHead);
+      this.#replaySizes = this.#replaySizes.slice(this.#replayHead);
+      this.#replayHead = 0;
     }
   }
 
   #setPaused(paused: boolean): void {
-    if (paused === this.#paused || this.#exit) return;
+    if (paused === this.#paused) return;
+    if (paused && this.#exit) return;
     this.#paused = paused;
     if (paused) this.#shell.pause();
     else this.#shell.resume();
   }
 
   #enqueue(data: string): void {
-    let i = 0;
-    while (i < data.length) {
-      let end = Math.min(data.length, i + INPUT_SLICE);
-      // Never split a surrogate pair.
-      const last = data.charCodeAt(end - 1);
-      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end += 1;
-      this.#input.push(data.slice(i, end));
-      i = end;
-    }
+    this.#input.push(...sliceInput(data));
     if (!this.#writing) this.#drain();
   }
 
+  #write(data: string): void {
+    try {
+      this.#shell.write(data);
+    } catch {
+      // The pty closed in the meantime; the exit event tells the rest.
+    }
+  }
+
   #drain(): void {
+    this.#writing = undefined;
     const next = this.#input.shift();
     if (next === undefined || this.#exit) {
-      this.#writing = false;
       this.#input = [];
       return;
     }
-    this.#writing = true;
-    this.#shell.write(next);
-    // Give the shell a moment to read each slice: a full pty input buffer drops bytes.
-    setTimeout(() => this.#drain(), this.#input.length > 0 ? 2 : 0);
+    this.#write(next);
+    // Let the shell read each slice before the next: a full pty input queue in canonical mode
+    // drops bytes, and a big paste must not hold up the event loop (or a Ctrl-C behind it).
+    if (this.#input.length > 0) this.#writing = setTimeout(() => this.#drain(), 2);
   }
+}
+
+function exitAsCommandEnd(e: ShellExit): CommandEnd {
+  // Status 128 + signal, as bash reports a command killed by a signal.
+  return { exitCode: e.signal ? 128 + e.signal : e.exitCode };
 }
 
 export interface SessionManagerOptions {
@@ -310,15 +444,8 @@ export interface SessionManagerOptions {
   maxSessions: number;
   /** A shell with no attached page ends after this many milliseconds. */
   idleGraceMs: number;
+  /** Most bytes of earlier output each shell keeps for a reattach. */
   replayLimit: number;
-}
-
-/** Thrown when one more shell would pass the limit. */
-export class SessionLimitError extends Error {
-  readonly code = 'too-many-sessions';
-  constructor(max: number) {
-    super(`The tutorial server already runs ${max} shells, its limit. Close other tutorial tabs, or restart the server.`);
-  }
 }
 
 /** The shells of one server, one per chapter. */
@@ -326,6 +453,7 @@ export class SessionManager {
   readonly #sessions = new Map<string, TerminalSession>();
   readonly #options: SessionManagerOptions;
   readonly #reaper: NodeJS.Timeout;
+  #closed = false;
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -347,8 +475,10 @@ export class SessionManager {
 
   /** The chapter's shell, started in the workspace when there is none (or the old one ended). */
   open(name: string, cols = 100, rows = 30): TerminalSession {
+    if (this.#closed)
+      throw new SessionError('server-closing', 'The tutorial server is shutting down. Start it again, then reload the page.');
     const existing = this.#sessions.get(name);
-    if (existing && !existing.exited) return existing;
+    if (existing && !existing.exited && !existing.closing) return existing;
     if (existing) {
       void existing.close();
       this.#sessions.delete(name);
@@ -367,7 +497,7 @@ export class SessionManager {
     return session;
   }
 
-  /** Ends the chapter's shell. */
+  /** Ends the chapter's shell and everything it started. */
   async end(name: string): Promise<void> {
     const s = this.#sessions.get(name);
     if (!s) return;
@@ -382,14 +512,18 @@ export class SessionManager {
     }
   }
 
+  /** Ends every shell (server shutdown); no new one starts afterwards. */
   async closeAll(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#reaper);
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(all.map((s) => s.close()));
   }
 
+  /** For process exit: SIGKILL to every shell's processes, synchronously. */
   closeAllSync(): void {
+    this.#closed = true;
     for (const s of this.#sessions.values()) s.closeSync();
   }
 }

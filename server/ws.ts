@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ClientMessage, ClientMessageSchema, MAX_CLIENT_FRAME, type ServerMessage } from '../protocol/messages.ts';
 import { checkUpgrade } from './security.ts';
-import { SessionLimitError, type SessionManager, type SessionSink, type TerminalSession } from './sessions.ts';
+import { SessionError, type SessionManager, type SessionSink, type TerminalSession } from './sessions.ts';
 import { RequestError, type StepController } from './step-controller.ts';
 
 export interface TerminalSocketOptions {
@@ -23,8 +23,13 @@ export interface TerminalSocketOptions {
   log: (line: string) => void;
 }
 
-/** Close codes (RFC 6455): policy violation, message too big. */
+/** Close codes (RFC 6455): going away (server shutdown), policy violation. */
+const GOING_AWAY = 1001;
 const POLICY = 1008;
+/** A socket that has not finished the closing handshake this long after shutdown began is cut. */
+const CLOSE_GRACE_MS = 500;
+/** An ack frame is about 35 bytes; anything bigger is not one. */
+const MAX_ACK_FRAME = 64;
 
 /**
  * The terminal websocket at /ws: checks every upgrade before it happens, then attaches each
@@ -35,6 +40,7 @@ export class TerminalSockets {
   readonly #clients = new Set<WebSocket>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #alive = new WeakSet<WebSocket>();
+  #closed = false;
 
   constructor(private readonly o: TerminalSocketOptions) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
@@ -52,7 +58,12 @@ export class TerminalSockets {
     // Threats: another site's page in the learner's browser (cross-site websocket hijacking:
     // Origin), a foreign name resolving to 127.0.0.1 (DNS rebinding: Host), anything that is not
     // our own page (token). A refusal is a bare 403, nothing else.
-    const refusal = path === '/ws' ? checkUpgrade(req, this.o.hosts, this.o.origins, this.o.token) : { status: 403 as const, reason: 'not /ws' };
+    const refusal =
+      path !== '/ws'
+        ? { status: 403 as const, reason: 'not /ws' }
+        : this.#closed
+          ? { status: 403 as const, reason: 'the server is shutting down' }
+          : checkUpgrade(req, this.o.hosts, this.o.origins, this.o.token);
     if (refusal) {
       this.o.log(`refused a websocket: ${refusal.reason}`);
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -67,10 +78,24 @@ export class TerminalSockets {
     for (const ws of this.#clients) if (ws.readyState === ws.OPEN) ws.send(text);
   }
 
-  /** Closes every socket (server shutdown). */
-  close(): void {
+  /**
+   * Closes every socket (server shutdown) and resolves when all are closed. A page that does not
+   * answer the closing handshake is cut after a short grace: the HTTP server's close() waits for
+   * every upgraded connection, and ws would otherwise wait 30 seconds for it.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#heartbeat);
-    for (const ws of this.#clients) ws.close(1001, 'server shutting down');
+    const open = [...this.#clients];
+    const closed = open.map(
+      (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
+    );
+    for (const ws of open) ws.close(GOING_AWAY, 'The tutorial server is shutting down.');
+    const cut = setTimeout(() => {
+      for (const ws of open) ws.terminate();
+    }, CLOSE_GRACE_MS);
+    await Promise.all(closed);
+    clearTimeout(cut);
     this.#wss.close();
   }
 
@@ -91,6 +116,7 @@ export class TerminalSockets {
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     let session: TerminalSession | undefined;
+    let chapter = '';
     let bad = 0;
     let tokens = this.o.maxMessagesPerSecond * 2;
     let refill = Date.now();
@@ -105,25 +131,40 @@ export class TerminalSockets {
       output: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
       },
+      // Only the attached socket hears its shell end: the sink is the session's one link to it,
+      // so no listener is left behind on a session this socket has left.
+      exited: (e) => send({ type: 'exit', chapter, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }),
       detached: (reason) => {
         session = undefined;
-        if (reason === 'replaced') send({ type: 'error', code: 'taken-over', message: 'This chapter\'s terminal was opened in another tab; this one has let go of it.' });
+        if (reason === 'replaced')
+          send({
+            type: 'error',
+            code: 'taken-over',
+            message: "This chapter's terminal was opened in another tab; this one has let go of it.",
+          });
       },
     };
 
     for (const m of this.o.greet?.() ?? []) send(m);
     send({ type: 'progress', progress: this.o.controller.progress() });
 
-    ws.on('message', (data, isBinary) => {
-      // A token bucket: a page that floods us with messages is told, then closed.
+    ws.on('message', (raw, isBinary) => {
+      // binaryType is ws's default "nodebuffer": every message, fragmented or not, is one Buffer.
+      const data = raw as Buffer;
+      // A token bucket: a page that floods us with messages is told, then closed. Acks that
+      // answer output we sent are free: at 20 MB/s of output the page acks over a thousand
+      // times a second, and a dropped ack would stall the shell for good (and a Ctrl-C queued
+      // behind spent tokens would be dropped too).
       const now = Date.now();
       tokens = Math.min(this.o.maxMessagesPerSecond * 2, tokens + ((now - refill) / 1000) * this.o.maxMessagesPerSecond);
       refill = now;
-      if (tokens < 1) {
-        refuse('rate-limited', 'The page sent too many messages at once; some were dropped.');
-        return;
+      if (!(session && session.unacknowledged > 0 && !isBinary && isAck(data))) {
+        if (tokens < 1) {
+          refuse('rate-limited', 'The page sent too many messages at once; some were dropped.');
+          return;
+        }
+        tokens -= 1;
       }
-      tokens -= 1;
       if (isBinary) {
         refuse('bad-message', 'The server accepts only JSON text messages from the page.');
         return;
@@ -138,11 +179,18 @@ export class TerminalSockets {
       const parsed = ClientMessageSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        refuse('bad-message', `The message was not understood: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid'}.`);
+        refuse(
+          'bad-message',
+          `The message was not understood: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid'}.`,
+        );
         return;
       }
-      this.#handle(parsed.data, { session: () => session, setSession: (s) => (session = s), sink, send }).catch((err: unknown) => {
-        if (err instanceof RequestError || err instanceof SessionLimitError) refuse(err instanceof RequestError ? err.code : err.code, err.message);
+      const setSession = (s: TerminalSession | undefined, name: string) => {
+        session = s;
+        chapter = name;
+      };
+      this.#handle(parsed.data, { session: () => session, setSession, sink, send }).catch((err: unknown) => {
+        if (err instanceof RequestError || err instanceof SessionError) refuse(err.code, err.message);
         else {
           this.o.log(`error while handling ${parsed.data.type}: ${(err as Error).stack ?? String(err)}`);
           send({ type: 'error', code: 'internal', message: 'The server failed to do that; its console shows why.' });
@@ -159,17 +207,24 @@ export class TerminalSockets {
 
   async #handle(
     m: ClientMessage,
-    c: { session(): TerminalSession | undefined; setSession(s: TerminalSession | undefined): void; sink: SessionSink; send(m: ServerMessage): void },
+    c: {
+      session(): TerminalSession | undefined;
+      setSession(s: TerminalSession | undefined, chapter: string): void;
+      sink: SessionSink;
+      send(m: ServerMessage): void;
+    },
   ): Promise<void> {
     const { controller, sessions } = this.o;
     switch (m.type) {
       case 'attach': {
         controller.find(m.chapter);
-        c.session()?.detach(c.sink);
         const s = sessions.open(m.chapter, m.cols, m.rows);
+        const previous = c.session();
+        if (previous !== s) previous?.detach(c.sink);
+        c.setSession(s, m.chapter);
+        // attach() and the "attached" message happen in one turn: no output can come between
+        // the replay and the first live output frame.
         const replay = s.attach(c.sink, m.cols, m.rows);
-        c.setSession(s);
-        s.onExit((e) => c.send({ type: 'exit', chapter: m.chapter, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }));
         c.send({ type: 'attached', chapter: m.chapter, replay });
         return;
       }
@@ -192,6 +247,7 @@ export class TerminalSockets {
         await controller.runChapter(m.chapter, m.upTo);
         return;
       case 'stop-chapter':
+        controller.find(m.chapter);
         controller.stopChapter(m.chapter);
         return;
       case 'reset':
@@ -207,5 +263,16 @@ export class TerminalSockets {
   #attached(s: TerminalSession | undefined): TerminalSession {
     if (!s) throw new RequestError('not-attached', 'This page is not attached to a terminal yet; send "attach" first.');
     return s;
+  }
+}
+
+/** Whether a small text frame is an ack (checked before the rate limit, so it must be cheap). */
+function isAck(data: Buffer): boolean {
+  if (data.length > MAX_ACK_FRAME) return false;
+  try {
+    const m = JSON.parse(data.toString('utf8')) as { type?: unknown };
+    return m !== null && typeof m === 'object' && m.type === 'ack';
+  } catch {
+    return false;
   }
 }
