@@ -1,0 +1,111 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_DIR } from '../../../server/paths.ts';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { ownOrigin, TestClient, upgradeStatus } from '../../helpers/ws-client.ts';
+
+const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
+
+describe('TerminalSockets upgrade checks', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ contentDir: CONTENT });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  const good = () => ({ Host: `127.0.0.1:${server.port}`, Origin: ownOrigin(server.port) });
+  const path = (token?: string) => (token === undefined ? '/ws' : `/ws?token=${encodeURIComponent(token)}`);
+
+  it('accepts our own page: allowed Host, own Origin, the right token', async () => {
+    expect(await upgradeStatus(server.port, good(), path(server.token))).toBe(101);
+    expect(
+      await upgradeStatus(server.port, { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` }, path(server.token)),
+    ).toBe(101);
+  });
+
+  it.each([
+    ['a foreign Origin', { Origin: 'http://evil.example' }],
+    ['an Origin on another port of 127.0.0.1', { Origin: 'http://127.0.0.1:1' }],
+    ['no Origin', { Origin: undefined }],
+    ['the "null" Origin (sandboxed frames, file: pages)', { Origin: 'null' }],
+    ['a foreign Host (DNS rebinding)', { Host: 'evil.example:PORT' }],
+  ])('refuses an upgrade with %s with 403', async (_what, change) => {
+    const headers: Record<string, string | undefined> = { ...good() };
+    for (const [k, v] of Object.entries(change)) headers[k] = v?.replace('PORT', String(server.port));
+    expect(await upgradeStatus(server.port, headers, path(server.token))).toBe(403);
+  });
+
+  it('refuses an upgrade with a missing, empty or wrong token with 403', async () => {
+    expect(await upgradeStatus(server.port, good(), path())).toBe(403);
+    expect(await upgradeStatus(server.port, good(), path(''))).toBe(403);
+    expect(await upgradeStatus(server.port, good(), path(`${server.token.slice(0, -1)}x`))).toBe(403);
+    expect(await upgradeStatus(server.port, good(), path(`${server.token}x`))).toBe(403);
+  });
+
+  it('refuses an upgrade on any path but /ws with 403', async () => {
+    expect(await upgradeStatus(server.port, good(), `/other?token=${server.token}`)).toBe(403);
+  });
+
+  it('the ws client is refused the same way, and no socket stays open', async () => {
+    await expect(TestClient.open(server, { origin: 'http://evil.example' })).rejects.toThrow('refused with 403');
+    await expect(TestClient.open(server, { token: 'wrong' })).rejects.toThrow('refused with 403');
+  });
+});
+
+describe('HTTP handler', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ contentDir: CONTENT });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it('answers /healthz with ok and the version', async () => {
+    const res = await fetch(`${server.url}healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  it('refuses a request for a foreign Host with 403 (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/healthz', headers: { Host: `evil.example:${server.port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
+  it('puts the token and the security headers on every HTML page of the built site', async () => {
+    const pages: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name.endsWith('.html')) pages.push(`/${relative(DIST_DIR, join(d, e.name)).replaceAll('\\', '/')}`);
+      }
+    };
+    walk(DIST_DIR);
+    expect(pages.length, 'dist/ has no pages: run `npx astro build` first').toBeGreaterThan(0);
+    // A path that is no page gets the 404 page, which must carry the same.
+    for (const path of [...pages.map((p) => p.replace(/index\.html$/, '')), '/no-such-page/']) {
+      const res = await fetch(new URL(path, server.url));
+      const html = await res.text();
+      expect(html, path).toContain(`<meta name="tutorial-token" content="${server.token}"/>`);
+      expect(html, path).not.toContain('__TUTORIAL_TOKEN__');
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain("default-src 'self'");
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+    }
+  });
+});
