@@ -1,7 +1,27 @@
 // @ts-check
 import mdx from '@astrojs/mdx';
 import starlight from '@astrojs/starlight';
+import { readdirSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'astro/config';
+import { parse } from 'yaml';
+
+/**
+ * The chapters in sidebar order (frontmatter `sidebar.order`, then file name). Starlight's
+ * `autogenerate` finds nothing here: it only knows docs under src/content/docs, and ours live in
+ * the top-level content/ folder, so the list is built from the files themselves.
+ */
+function chapterSlugs() {
+  const dir = new URL('./content/docs/chapters/', import.meta.url);
+  return readdirSync(dir)
+    .filter((f) => /^[^_].*\.mdx?$/.test(f))
+    .map((f) => {
+      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(new URL(f, dir), 'utf8'))?.[1] ?? '';
+      const order = parse(front)?.sidebar?.order;
+      return { slug: `chapters/${f.replace(/\.mdx?$/, '')}`, order: typeof order === 'number' ? order : Number.POSITIVE_INFINITY };
+    })
+    .sort((a, b) => a.order - b.order || a.slug.localeCompare(b.slug))
+    .map((c) => c.slug);
+}
 
 // The site is static: the local server (server/http.ts) serves dist/ and adds the per-start
 // token to every HTML page it sends. Nothing is fetched from outside 127.0.0.1.
@@ -28,7 +48,7 @@ export default defineConfig({
       },
       sidebar: [
         { label: 'Start here', items: [{ label: 'Overview', link: '/' }, { label: 'Your progress', link: '/progress/' }] },
-        { label: 'Chapters', items: [{ autogenerate: { directory: 'chapters' } }] },
+        { label: 'Chapters', items: chapterSlugs() },
       ],
     }),
     mdx(),
