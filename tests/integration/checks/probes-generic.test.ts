@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Check, CheckSchema } from '../../../protocol/probes/index.ts';
+import type { CheckResult } from '../../../protocol/result.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
 import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/endpoints.ts';
 
@@ -49,8 +50,11 @@ afterAll(async () => {
 });
 
 const endpoints = (): Endpoints => ({ ...DEFAULT_ENDPOINTS, es: httpUrl });
-const check = (input: unknown): Promise<ReturnType<typeof runCheck> extends Promise<infer R> ? R : never> =>
-  runCheck(CheckSchema.parse(input) as Check, { workspace, endpoints: endpoints(), marker: 'ds-test-step-0123abcd' });
+// HOME is the test's own folder, so `bash -l` reads no personal profile: a deadline that kills a
+// login shell inside the machine's profile (pyenv rehash, say) would leave that tool's lock behind.
+const env = { ...process.env, HOME: workspace };
+const check = (input: unknown): Promise<CheckResult> =>
+  runCheck(CheckSchema.parse(input) as Check, { workspace, endpoints: endpoints(), marker: 'ds-test-step-0123abcd', env });
 
 describe('http probe', () => {
   it('passes on the status and a JSON path with allowed values, through the {{es}} placeholder', async () => {
@@ -240,7 +244,7 @@ describe('preflight probe', () => {
     const r = await runCheck(CheckSchema.parse({ kind: 'preflight', docker: false, maxMapCount: false }), {
       workspace,
       endpoints: endpoints(),
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      env: { ...env, PATH: `${bin}:${process.env.PATH}` },
     });
     expect(r.message).toBe('Docker Compose v2 (`docker compose`) is not installed.');
     expect(r.diagnosis?.id).toBe('compose-v2-missing');
