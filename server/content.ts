@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type ChapterFields, ChapterFieldsSchema, type Step } from '../protocol/content.ts';
 import { formatCheckIssues } from './checks/issues.ts';
@@ -8,7 +8,7 @@ import { PLACEHOLDER_NAMES, placeholdersIn } from './checks/placeholders.ts';
 
 /** A chapter as the server reads it from content/docs. */
 export interface LoadedChapter {
-  /** The file's path relative to content/docs, without extension: `chapters/start-the-stack`. */
+  /** The file's base name without extension: `start-the-stack` for content/docs/chapters/start-the-stack.mdx. */
   id: string;
   title: string;
   /** The file (absolute). */
@@ -60,11 +60,9 @@ export function frontmatterOf(text: string): string | undefined {
 }
 
 /** Parses and validates one chapter file; throws a ContentError naming the file and the fields. */
-export function loadChapterFile(file: string, docsDir: string): LoadedChapter {
-  const id = relative(docsDir, file)
-    .split(sep)
-    .join('/')
-    .replace(/\.mdx?$/, '');
+export function loadChapterFile(file: string): LoadedChapter {
+  // The short id the page, the progress store and the command line use: the file's base name.
+  const id = basename(file).replace(/\.mdx?$/, '');
   const yamlText = frontmatterOf(readFileSync(file, 'utf8'));
   let front: unknown = {};
   if (yamlText !== undefined) {
@@ -110,7 +108,13 @@ export function loadChapters(contentDir: string): LoadedChapter[] {
   const files = readdirSync(docsDir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile() && /\.mdx?$/.test(d.name) && !d.name.startsWith('_'))
     .map((d) => join(d.parentPath, d.name));
-  const chapters = files.map((f) => loadChapterFile(f, docsDir));
+  const chapters = files.map((f) => loadChapterFile(f));
+  const seen = new Map<string, string>();
+  for (const c of chapters) {
+    const other = seen.get(c.id);
+    if (other) throw new ContentError(c.file, [`the chapter id "${c.id}" is also the name of ${other}; chapter file names must be unique.`]);
+    seen.set(c.id, c.file);
+  }
   return chapters.sort(
     (a, b) => (a.order ?? Number.POSITIVE_INFINITY) - (b.order ?? Number.POSITIVE_INFINITY) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
@@ -120,7 +124,7 @@ export function loadChapters(contentDir: string): LoadedChapter[] {
 export type StepRef = { chapter: LoadedChapter; step?: Step };
 
 /**
- * Resolves `chapter` or `chapter/step` (chapter ids may contain slashes themselves). Returns
+ * Resolves `chapter` or `chapter/step`. Returns
  * undefined when nothing matches.
  */
 export function resolveRef(chapters: readonly LoadedChapter[], ref: string): StepRef | undefined {

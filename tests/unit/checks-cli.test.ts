@@ -29,14 +29,14 @@ describe('npm run check', () => {
     expect(r.out.split('\n').filter(Boolean)).toEqual([
       '✓ first/shell-works — The command `test -n "$BASH_VERSION"` ran as expected.',
       expect.stringMatching(/^✗ first\/always-fails — The command `echo .*` ended with exit status 1; the step expects 0\.$/),
-      '✗ basics/second/has-file — note.txt does not exist yet.',
+      '✗ second/has-file — note.txt does not exist yet.',
     ]);
     expect(r.code).toBe(1);
   });
 
   it('exits 0 when every selected check passes', async () => {
     writeFileSync(join(workspace, 'note.txt'), 'hello\n');
-    expect((await cli('basics/second')).code).toBe(0);
+    expect((await cli('second')).code).toBe(0);
     expect((await cli('first/shell-works')).code).toBe(0);
   });
 
@@ -54,7 +54,7 @@ describe('npm run check', () => {
     const r = await cli('first/nope');
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      'There is no chapter or step "first/nope". Valid ids: first, first/shell-works, first/always-fails, basics/second, basics/second/has-file.\n',
+      'There is no chapter or step "first/nope". Valid ids: first, first/shell-works, first/always-fails, second, second/has-file.\n',
     );
   });
 });

@@ -7,8 +7,8 @@ const fixtures = join(import.meta.dirname, '..', 'fixtures');
 describe('loadChapters', () => {
   const chapters = loadChapters(join(fixtures, 'content'));
 
-  it('names chapters by their path under content/docs and orders them by sidebar.order, then path', () => {
-    expect(chapters.map((c) => c.id)).toEqual(['first', 'basics/second', 'index']);
+  it('names chapters by their file name and orders them by sidebar.order, then name', () => {
+    expect(chapters.map((c) => c.id)).toEqual(['first', 'second', 'index']);
     expect(chapters[0]).toMatchObject({ title: 'First chapter', order: 1 });
   });
 
@@ -42,9 +42,9 @@ describe('loadChapters', () => {
 
 describe('resolveRef', () => {
   const chapters = loadChapters(join(fixtures, 'content'));
-  it('finds a chapter whose id has a slash, and a step of it', () => {
-    expect(resolveRef(chapters, 'basics/second')?.step).toBeUndefined();
-    expect(resolveRef(chapters, 'basics/second/has-file')?.step?.id).toBe('has-file');
-    expect(resolveRef(chapters, 'basics/nope')).toBeUndefined();
+  it('finds a chapter in a subfolder by its file name, and a step of it', () => {
+    expect(resolveRef(chapters, 'second')?.step).toBeUndefined();
+    expect(resolveRef(chapters, 'second/has-file')?.step?.id).toBe('has-file');
+    expect(resolveRef(chapters, 'second/nope')).toBeUndefined();
   });
 });

@@ -21,12 +21,12 @@ export interface CommandOutcome {
 }
 
 /**
- * Runs `bash -lc <command>` in its own process group in `cwd`. At the deadline the whole group
+ * Runs `bash -c <command>` (not a login shell: a learner's profile may be slow or take locks, such as pyenv's rehash) in its own process group in `cwd`. At the deadline the whole group
  * gets SIGKILL, so a pipeline or a child it started cannot outlive the check.
  */
 export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<CommandOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-lc', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let timedOut = false;
     const append = (chunk: Buffer) => {
