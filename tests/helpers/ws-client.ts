@@ -27,7 +27,7 @@ export interface ClientOptions {
 /** Polls `f` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function pollUntil<T>(
   f: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
+  what: string | (() => string),
   timeoutMs = 20_000,
   everyMs = 20,
 ): Promise<T> {
@@ -35,7 +35,7 @@ export async function pollUntil<T>(
   for (;;) {
     const v = await f();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what} after ${timeoutMs} ms.`);
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${typeof what === 'string' ? what : what()} after ${timeoutMs} ms.`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -149,12 +149,14 @@ export class TestClient {
 
   /** Waits until the output since mark() matches. */
   async waitForText(pattern: RegExp | string, timeoutMs = 20_000): Promise<string> {
+    const what = () =>
+      `output matching ${String(pattern)} (the output so far ends with ${JSON.stringify(this.textSinceMark().slice(-300))})`;
     return pollUntil(
       () => {
         const t = this.textSinceMark();
         return (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t)) ? t : undefined;
       },
-      `output matching ${String(pattern)}`,
+      what,
       timeoutMs,
     );
   }
