@@ -24,6 +24,8 @@ export interface MlflowServer {
 export interface MlflowServerOptions {
   /** How long to wait for `/health` to answer 200 (default 120 s: the first start creates every table). */
   readyTimeoutMs?: number;
+  /** The port to listen on (default: a free one). The self-test uses 5000, the stack's own port. */
+  port?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
   const dbName = `mlflow_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const tempDir = await mkdtemp(join(tmpdir(), 'mlflow-server-'));
   const artifactsDir = join(tempDir, 'artifacts');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
 
   await postgresAdmin(`CREATE DATABASE "${dbName}"`);
