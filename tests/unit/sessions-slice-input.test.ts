@@ -28,7 +28,8 @@ describe('sliceInput', () => {
     for (const size of [7, 8, 33]) {
       const slices = sliceInput(emoji, size);
       expect(slices.join('')).toBe(emoji);
-      for (const s of slices) expect(s, `size ${size}`).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+      for (const s of slices)
+        expect(s, `size ${size}`).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
     }
   });
 });
