@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+// Shells under test skip the machine's ~/.bashrc (see server/shell-integration.ts).
+process.env.TUTORIAL_SKIP_BASHRC = '1';
+
 // Debian's Chromium: Playwright's own browser download is not possible on these machines.
 const executablePath = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
 

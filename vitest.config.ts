@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Shells under test skip the machine's ~/.bashrc (see server/shell-integration.ts).
+process.env.TUTORIAL_SKIP_BASHRC = '1';
+
 export default defineConfig({
   test: {
     projects: [

@@ -13,7 +13,9 @@ import { join } from 'node:path';
  */
 
 const RC = String.raw`# Loaded by the tutorial's shells (server/shell-integration.ts). Your own ~/.bashrc comes first.
-if [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
+# TUTORIAL_SKIP_BASHRC=1 leaves it out (the test tiers set it: a shell killed while ~/.bashrc
+# runs can leave a tool's lock behind, such as pyenv's rehash lock, and stall every later shell).
+if [ -z "$TUTORIAL_SKIP_BASHRC" ] && [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
 __tut_seq=0
 __tut_preexec() {
   local next=$((__tut_seq + 1))

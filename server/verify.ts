@@ -100,6 +100,8 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
         if (report.outcome === 'failed') failed = true;
       }
       sub.dispose();
+      // Each chapter has its own shell, as in the page; one chapter's shell is done when it is.
+      await sessions.end(chapter.id);
     }
   } finally {
     await sessions.closeAll();

@@ -1,0 +1,103 @@
+/**
+ * The self-test tier: the tutorial verifies its own chapters with the headless runner, on every
+ * chapter (and every step) whose services can run on this machine. The MLflow chapter runs
+ * against a native `mlflow server` on PostgreSQL at the stack's own address (127.0.0.1:5000).
+ * It prints one line naming what it could not run here and why, and exits non-zero when a
+ * verified step failed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Step } from '../protocol/content.ts';
+import { runCheck } from '../server/checks/engine.ts';
+import { loadContentIndex } from '../server/content-index.ts';
+import { loadEndpoints } from '../server/endpoints.ts';
+import { CONTENT_DIR } from '../server/paths.ts';
+import type { ChapterInfo } from '../server/step-controller.ts';
+import { checkKinds } from '../server/tutorial-cli.ts';
+import { type StepReport, toJunit, verify } from '../server/verify.ts';
+import { startMlflowServer } from './helpers/mlflow-server.ts';
+
+/** Check kinds that need a service of the compose stack that cannot run on this machine. */
+const STACK_ONLY: Record<string, string> = {
+  container: 'the compose stack (no Docker registry here to pull its images)',
+  kibana: 'Kibana (it cannot run here)',
+  fluentd: 'fluentd (it cannot run here)',
+  elasticsearch: 'Elasticsearch from the compose stack',
+};
+
+function needsStack(step: Step): string | undefined {
+  for (const kind of checkKinds(step.check)) if (STACK_ONLY[kind]) return STACK_ONLY[kind];
+  if (step.run.some((c) => /docker compose|docker-compose/.test(c))) return 'the compose stack (its commands run `docker compose`)';
+  return undefined;
+}
+
+const endpoints = loadEndpoints();
+const content = loadContentIndex(CONTENT_DIR);
+const scratch = mkdtempSync(join(tmpdir(), 'tutorial-self-test-'));
+const workspace = join(scratch, 'workspace');
+const notHere: string[] = [];
+const selection: { chapter: ChapterInfo; steps: Step[] }[] = [];
+
+for (const chapter of content.chapters) {
+  const steps: Step[] = [];
+  for (const step of chapter.steps) {
+    const stack = needsStack(step);
+    if (stack) {
+      notHere.push(`${chapter.id}/${step.id} (needs ${stack})`);
+      continue;
+    }
+    // A machine check (preflight) that this machine fails is about the machine, not the step.
+    if (checkKinds(step.check).includes('preflight')) {
+      const r = await runCheck(step.check, { workspace: scratch, endpoints });
+      if (!r.ok) {
+        notHere.push(`${chapter.id}/${step.id} (this machine: ${r.message})`);
+        continue;
+      }
+    }
+    steps.push(step);
+  }
+  if (steps.length > 0) selection.push({ chapter, steps });
+}
+
+console.log(`Self-test: verifying ${selection.map((s) => `${s.chapter.id} (${s.steps.length} steps)`).join(', ')}`);
+const skippedChapters = content.chapters.filter((c) => !selection.some((s) => s.chapter.id === c.id)).map((c) => c.id);
+console.log(
+  `Not verified here: ${skippedChapters.length ? `chapters ${skippedChapters.join(', ')}; ` : ''}steps ${notHere.join('; ') || 'none'}.`,
+);
+
+const mlflow = await startMlflowServer({ port: Number(new URL(endpoints.mlflow).port || 5000) });
+let reports: StepReport[] = [];
+let ok = false;
+try {
+  const result = await verify({
+    content,
+    selection,
+    workspace,
+    stateDir: scratch,
+    endpoints,
+    onStep: (e) => {
+      if (e.phase === 'end' && e.report) {
+        const r = e.report;
+        console.log(`${r.outcome === 'passed' ? '✓' : '✗'} ${r.chapter}/${r.step} ${r.seconds}s${r.message ? ` — ${r.message}` : ''}`);
+        if (r.outcome === 'failed') {
+          const c = r.failedAt === 'check-before' ? r.before : r.after;
+          if (c) console.log(`  check: ${c.message}${c.hint ? `\n  hint: ${c.hint}` : ''}`);
+          for (const e of c?.evidence ?? []) console.log(`  --- ${e.label}\n${e.text.replace(/^/gm, '    ')}`);
+          if (r.output) console.log(`  --- shell\n${r.output.replace(/^/gm, '    ')}`);
+        }
+      }
+    },
+  });
+  reports = result.steps;
+  ok = result.ok;
+} finally {
+  await mlflow.stop();
+}
+mkdirSync('test-results', { recursive: true });
+writeFileSync(join('test-results', 'self-test-junit.xml'), toJunit(reports));
+const n = (o: StepReport['outcome']) => reports.filter((r) => r.outcome === o).length;
+console.log(`self-test: ${n('passed')} passed, ${n('failed')} failed, ${n('not-run')} skipped`);
+if (ok) rmSync(scratch, { recursive: true, force: true });
+else console.log(`The workspace is kept for a look: ${workspace}`);
+process.exit(ok ? 0 : 1);
