@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import type { ServiceStatus } from '../protocol/messages.ts';
+import { httpRequest } from './checks/http-client.ts';
 import type { Endpoints } from './endpoints.ts';
-import { httpJson } from './http-json.ts';
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
 interface ServiceProbe {
@@ -12,7 +12,7 @@ interface ServiceProbe {
 }
 
 async function httpUp(url: string, signal: AbortSignal, ok: (status: number, json: unknown, text: string) => boolean): Promise<{ up: boolean; detail: string }> {
-  const a = await httpJson(url, { signal, maxChars: 20_000 });
+  const a = await httpRequest(url, { signal, maxChars: 20_000, headers: { accept: 'application/json' } });
   if (a.kind !== 'answer') return { up: false, detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
   return ok(a.status, a.json, a.text) ? { up: true, detail: `HTTP ${a.status}` } : { up: false, detail: `HTTP ${a.status}` };
 }

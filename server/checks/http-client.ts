@@ -1,107 +1,282 @@
-import type { CheckResult } from '../../protocol/result.ts';
+import type { CheckResult, Evidence } from '../../protocol/result.ts';
 import { ev, LABEL } from './evidence.ts';
-import type { ProbeContext } from './types.ts';
 import { clip, errorCode, isAbort, seconds } from './words.ts';
 
-/** An HTTP answer, read in full. */
+/**
+ * The one HTTP client of the probes and of the stack status panel: a small fetch with a deadline.
+ * It never throws for what a service or an address can do (refuse, hang, reset, answer garbage,
+ * be no URL at all): every outcome is a value, and the helpers below turn each into a sentence
+ * for the learner. Bodies are read up to a limit, because a probe only needs an excerpt and a
+ * wrong URL can point at something large.
+ */
+
+/** The service answered with an HTTP status (any status). */
 export interface HttpAnswer {
+  kind: 'answer';
+  url: string;
+  method: string;
   status: number;
+  statusText: string;
   headers: Headers;
+  /** The body as text, cut at the read limit. */
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
-  /** Evidence for a result: the status and the body. */
-  evidence: CheckResult['evidence'];
 }
 
-/**
- * Sends one request under the probe's deadline. Every way the request can fail that a learner
- * can cause (refused, timed out, bad URL, unknown host) comes back as a failed result that says
- * which service did not answer and how; service probes build on this.
- */
-export async function httpRequest(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown; name?: string },
-  ctx: ProbeContext,
-): Promise<{ answer: HttpAnswer } | { failure: CheckResult }> {
-  const what = init.name ? `${init.name} at ${url}` : url;
-  const subject = `${init.name ?? 'The service'} at ${url}`;
+/** The service could not be asked: nothing listens, it hung up, it is silent, or the URL is bad. */
+export interface HttpFailure {
+  kind: 'refused' | 'timeout' | 'unreachable';
+  url: string;
+  method: string;
+  /** The system error code (ECONNREFUSED, ENOTFOUND, ERR_INVALID_URL, ...), when there is one. */
+  code?: string;
+  /** The underlying error message, for the evidence. */
+  detail: string;
+}
+
+export type HttpOutcome = HttpAnswer | HttpFailure;
+
+/** Options of one request. */
+export interface HttpOptions {
+  method?: string;
+  /** The request body: a string is sent as it is, any other value as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The deadline (ProbeContext.signal for a probe); required so that no request can hang. */
+  signal: AbortSignal;
+  /** How many characters of the body to keep (default 1 MB). */
+  maxChars?: number;
+}
+
+/** Codes that mean the service is not there to answer (as opposed to a bad address). */
+const REFUSED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+
+/** Sends one request and reads the answer as text and, when it parses, as JSON. */
+export async function httpRequest(url: string, options: HttpOptions): Promise<HttpOutcome> {
+  const { signal, maxChars = 1_000_000 } = options;
+  const method = options.method ?? 'GET';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { failure: { ok: false, message: `The address ${url} is not a valid URL.`, evidence: [] } };
+    return { kind: 'unreachable', url, method, code: 'ERR_INVALID_URL', detail: 'not a valid URL' };
   }
-  const headers: Record<string, string> = { ...init.headers };
+  const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;
-  if (init.body !== undefined) {
-    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-    if (typeof init.body !== 'string') headers['content-type'] ??= 'application/json';
+  if (typeof options.body === 'string') body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
   }
   try {
-    const res = await fetch(parsed, { method: init.method ?? 'GET', headers, body, signal: ctx.signal, redirect: 'manual' });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const res = await fetch(parsed, { method, headers, body, signal, redirect: 'manual' });
+    const text = await readText(res, maxChars, signal);
     return {
-      answer: {
-        status: res.status,
-        headers: res.headers,
-        text,
-        json,
-        evidence: [
-          ev(LABEL.httpStatus, `${init.method ?? 'GET'} ${url} → ${res.status} ${res.statusText}`),
-          ev(LABEL.httpBody, clip(text)),
-        ],
-      },
+      kind: 'answer',
+      url,
+      method,
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+      text,
+      json: parseJson(text),
     };
   } catch (err) {
-    if (isAbort(err) || ctx.signal.aborted) {
-      return {
-        failure: {
-          ok: false,
-          message: `${subject} did not answer within ${seconds(ctx.timeoutMs)}.`,
-          hint: 'The service may still be starting, or it is stuck; check again in a moment, and read its logs (`docker compose logs <service>`) if it stays like this.',
-          evidence: [ev(LABEL.connection, `${init.method ?? 'GET'} ${url}: no answer within ${seconds(ctx.timeoutMs)}`)],
-        },
-      };
-    }
+    const detail = errorText(err);
+    if (signal.aborted || isAbort(err)) return { kind: 'timeout', url, method, detail };
     const code = errorCode(err);
-    if (code === 'ECONNREFUSED') {
-      return {
-        failure: {
-          ok: false,
-          message: `Nothing answers at ${url} (connection refused): ${init.name ?? 'the service'} is not running, or not on this port.`,
-          hint: 'Start it with `docker compose up -d` and see its state with `docker compose ps`.',
-          evidence: [ev(LABEL.connection, `${init.method ?? 'GET'} ${url}: connection refused (ECONNREFUSED)`)],
-        },
-      };
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return {
-        failure: { ok: false, message: `The host name in ${url} cannot be resolved.`, evidence: [ev(LABEL.connection, `${url}: ${code}`)] },
-      };
-    }
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-      return {
-        failure: {
-          ok: false,
-          message: `${subject} closed the connection without an answer; it may be starting or restarting.`,
-          hint: 'Check again in a moment; `docker compose ps` shows whether it restarts.',
-          evidence: [ev(LABEL.connection, `${url}: ${code}`)],
-        },
-      };
-    }
-    // fetch reports what went wrong on the network as a TypeError whose cause says it.
-    const why = code ?? (err instanceof TypeError && err.cause instanceof Error ? err.cause.message : undefined);
-    if (why)
-      return {
-        failure: { ok: false, message: `The request to ${what} failed (${why}).`, evidence: [ev(LABEL.connection, `${url}: ${why}`)] },
-      };
-    throw err;
+    if (code && REFUSED.has(code)) return { kind: 'refused', url, method, code, detail };
+    return { kind: 'unreachable', url, method, code, detail };
   }
+}
+
+/** Reads at most `max` characters of a body, then cancels the rest of the stream. */
+async function readText(res: Response, max: number, signal: AbortSignal): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < max) {
+      // fetch aborts the body stream when its signal fires, so this read cannot outlive the deadline.
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    text += decoder.decode();
+  } finally {
+    if (text.length >= max || signal.aborted) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return text.length > max ? text.slice(0, max) : text;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The messages of an error and of its causes ("fetch failed: connect ECONNREFUSED ..."). */
+function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const m = (e as { message?: unknown }).message;
+    if (typeof m === 'string' && m && !parts.includes(m)) parts.push(m);
+  }
+  return parts.join(': ') || String(err);
+}
+
+/** Who a service probe is talking to, for its sentences. */
+export interface ServiceInfo {
+  /** The name a learner knows: "Elasticsearch", "the MLflow server". */
+  name: string;
+  /** The command that starts it, e.g. "docker compose up -d elasticsearch". */
+  start: string;
+}
+
+/**
+ * The failed result of a service probe's request that got no HTTP answer: "not running" at once
+ * for a refused connection, a timeout sentence for a silent service, the error text otherwise.
+ */
+export function noAnswerResult(outcome: HttpFailure, service: ServiceInfo, timeoutMs: number): CheckResult {
+  const evidence: Evidence[] = [ev(LABEL.connection, `${outcome.url}: ${outcome.detail}`)];
+  switch (outcome.kind) {
+    case 'refused':
+      return {
+        ok: false,
+        message: `${cap(service.name)} is not running at ${origin(outcome.url)}: the connection was refused.`,
+        hint: `Start it with \`${service.start}\`, then check again.`,
+        evidence,
+      };
+    case 'timeout':
+      return {
+        ok: false,
+        message: `${cap(service.name)} at ${origin(outcome.url)} accepted the connection but did not answer within ${seconds(timeoutMs)}.`,
+        hint: `It may still be starting or be overloaded; check again in a moment, and read its logs (\`docker compose logs\`) if it stays like this.`,
+        evidence,
+      };
+    case 'unreachable':
+      return {
+        ok: false,
+        message: `${cap(service.name)} could not be reached at ${origin(outcome.url)}: ${outcome.detail}.`,
+        hint: `Check the address in your endpoints settings and that it runs (\`${service.start}\`).`,
+        evidence,
+      };
+  }
+}
+
+/**
+ * The failed result of a request to an address a step names (the generic http probe), where the
+ * service is known only by an optional name: the sentence says what the code means.
+ */
+export function requestFailedResult(outcome: HttpFailure, name: string | undefined, timeoutMs: number): CheckResult {
+  const { url, method, code } = outcome;
+  const subject = `${name ?? 'The service'} at ${url}`;
+  if (outcome.kind === 'timeout') {
+    return {
+      ok: false,
+      message: `${subject} did not answer within ${seconds(timeoutMs)}.`,
+      hint: 'The service may still be starting, or it is stuck; check again in a moment, and read its logs (`docker compose logs <service>`) if it stays like this.',
+      evidence: [ev(LABEL.connection, `${method} ${url}: no answer within ${seconds(timeoutMs)}`)],
+    };
+  }
+  switch (code) {
+    case 'ERR_INVALID_URL':
+      return {
+        ok: false,
+        message: `The address ${url} is not a valid URL.`,
+        evidence: [ev(LABEL.connection, `${url}: ${outcome.detail}`)],
+      };
+    case 'ECONNREFUSED':
+      return {
+        ok: false,
+        message: `Nothing answers at ${url} (connection refused): ${name ?? 'the service'} is not running, or not on this port.`,
+        hint: 'Start it with `docker compose up -d` and see its state with `docker compose ps`.',
+        evidence: [ev(LABEL.connection, `${method} ${url}: connection refused (ECONNREFUSED)`)],
+      };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { ok: false, message: `The host name in ${url} cannot be resolved.`, evidence: [ev(LABEL.connection, `${url}: ${code}`)] };
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return {
+        ok: false,
+        message: `${subject} closed the connection without an answer; it may be starting or restarting.`,
+        hint: 'Check again in a moment; `docker compose ps` shows whether it restarts.',
+        evidence: [ev(LABEL.connection, `${url}: ${code}`)],
+      };
+  }
+  const why = code ?? outcome.detail;
+  const what = name ? `${name} at ${url}` : url;
+  return { ok: false, message: `The request to ${what} failed (${why}).`, evidence: [ev(LABEL.connection, `${url}: ${why}`)] };
+}
+
+/**
+ * Evidence for an HTTP answer: its status and an excerpt of its body. The status line names the
+ * path (`'path'`, for a service whose origin the message already names) or the whole request
+ * (`'request'`, for an address a step names).
+ */
+export function answerEvidence(answer: HttpAnswer, maxChars = 2000, show: 'path' | 'request' = 'path'): Evidence[] {
+  const status =
+    show === 'path'
+      ? `${answer.status} from ${pathOf(answer.url)}`
+      : `${answer.method} ${answer.url} → ${answer.status} ${answer.statusText}`;
+  return [ev(LABEL.httpStatus, status), ev(LABEL.httpBody, clip(answer.text, maxChars))];
+}
+
+/** "http://127.0.0.1:9200" for any URL on that origin (the address a learner recognises). */
+export function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/** Joins a base URL and a path without doubling or dropping the slash. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+function pathOf(url: string): string {
+  return url.replace(/^https?:\/\/[^/]+/, '') || '/';
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * One request on behalf of a service probe: the answer when there is one (whatever its status),
+ * else the failed result that says why there was none. `ctx` is the probe's context (its deadline).
+ */
+export async function ask(
+  url: string,
+  service: ServiceInfo,
+  ctx: { signal: AbortSignal; timeoutMs: number },
+  options: Omit<HttpOptions, 'signal'> = {},
+): Promise<HttpAnswer | CheckResult> {
+  const headers = { accept: 'application/json', ...options.headers };
+  const outcome = await httpRequest(url, { ...options, headers, signal: ctx.signal });
+  return outcome.kind === 'answer' ? outcome : noAnswerResult(outcome, service, ctx.timeoutMs);
+}
+
+/** True for an HTTP answer, false for the failed result `ask` returns instead. */
+export function isAnswer(x: HttpAnswer | CheckResult): x is HttpAnswer {
+  return 'kind' in x && x.kind === 'answer';
+}
+
+/** The failed result for an answer with an unexpected status or shape. */
+export function unexpectedAnswer(answer: HttpAnswer, service: ServiceInfo, what: string, hint?: string): CheckResult {
+  return {
+    ok: false,
+    message: `${cap(service.name)} answered ${pathOf(answer.url)} with HTTP ${answer.status}, which is not ${what}.`,
+    hint: hint ?? `Look at the response below and at the service's logs (\`docker compose logs\`).`,
+    evidence: answerEvidence(answer),
+  };
 }

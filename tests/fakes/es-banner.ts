@@ -1,6 +1,6 @@
 // A fake: the tests' real search engine is OpenSearch, whose `GET /` banner differs from the one Elasticsearch 8 and 9 send (version.number, no distribution, the product header), so this server answers `GET /` as Elasticsearch does.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../helpers/http-listen.ts';
 
 /** The banners, as Elasticsearch 8.19 and 9.1 return them from `GET /` (field order kept). */
 export const ES_BANNERS = {
@@ -59,14 +59,9 @@ export async function startEsBanner(version: keyof typeof ES_BANNERS): Promise<E
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'this fake answers GET / only', status: 404 }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    close,
   };
 }

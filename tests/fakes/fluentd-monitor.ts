@@ -1,6 +1,6 @@
 // A fake: fluentd cannot run here (no Ruby gems from the network, no Docker image), so this server answers monitor_agent's `GET /api/plugins.json` with plugin entries in fluentd 1.19's shape.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../helpers/http-listen.ts';
 
 /**
  * What the elasticsearch output is doing:
@@ -100,20 +100,15 @@ export async function startFluentdMonitor(initial: FluentdFakeState = 'deliverin
     res.writeHead(404);
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     setState: (s) => {
       state = s;
     },
     setEmitRecords: (n) => {
       emitRecords = n;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -1,7 +1,7 @@
 // A fake: Kibana cannot run here (no Elastic images, no registry), so this server answers the few Kibana HTTP APIs the probes use, in Kibana 8/9's shapes.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../helpers/http-listen.ts';
 
 /** What `/api/status` reports: one of Kibana's levels, or `not-ready` (Kibana up, Elasticsearch not reachable yet). */
 export type KibanaFakeState = 'available' | 'degraded' | 'unavailable' | 'critical' | 'not-ready';
@@ -128,19 +128,14 @@ export async function startKibana(initial: KibanaFakeState = 'available'): Promi
       res.end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     setState: (s) => {
       state = s;
     },
     dataViews,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

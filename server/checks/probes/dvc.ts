@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { type DvcProbe, dvcProbe } from '../../../protocol/probes/dvc.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
 import { ev, LABEL } from '../evidence.ts';
+import { runSteps } from '../steps.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 import { clip, isAbort, seconds } from '../words.ts';
 
@@ -18,22 +19,13 @@ export const dvcModule: ProbeModule<typeof dvcProbe> = {
   defaultTimeout: 30,
   async run(spec, ctx) {
     const repo = resolve(ctx.workspace, spec.repo);
-    const found: string[] = [];
-    const evidence: Evidence[] = [];
-    const steps = [
+    return runSteps([
       spec.initialized && (() => checkInitialized(repo, spec)),
       spec.tracked && (() => checkTracked(repo, spec.tracked!, ctx)),
       spec.remote && (() => checkRemote(repo, spec.remote as true | string, ctx)),
       spec.pushed && (() => checkPushed(repo, ctx)),
       spec.matches && (() => checkMatches(repo, spec.matches!, spec.md5, ctx)),
-    ].filter((s): s is () => Promise<CheckResult> => Boolean(s));
-    for (const step of steps) {
-      const r = await step();
-      if (!r.ok) return { ...r, evidence: [...evidence, ...r.evidence] };
-      found.push(r.message);
-      evidence.push(...r.evidence);
-    }
-    return { ok: true, message: found.join(' '), evidence };
+    ]);
   },
 };
 

@@ -1,7 +1,8 @@
 import { type ElasticsearchProbe, elasticsearchProbe } from '../../../protocol/probes/elasticsearch.ts';
-import type { CheckResult, Evidence } from '../../../protocol/result.ts';
-import { answerEvidence, ask, type HttpAnswer, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../../http-json.ts';
+import type { CheckResult } from '../../../protocol/result.ts';
 import { ev } from '../evidence.ts';
+import { answerEvidence, ask, type HttpAnswer, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
+import { runSteps } from '../steps.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 
 const ES: ServiceInfo = { name: 'Elasticsearch', start: 'docker compose up -d elasticsearch' };
@@ -13,21 +14,12 @@ export const elasticsearchModule: ProbeModule<typeof elasticsearchProbe> = {
   defaultTimeout: 5,
   async run(spec, ctx) {
     const base = spec.url ?? ctx.endpoints.es;
-    const found: string[] = [];
-    const evidence: Evidence[] = [];
-    const steps = [
+    return runSteps([
       spec.health && (() => checkHealth(base, spec.health!, ctx)),
       spec.index && (() => checkIndex(base, spec.index!, ctx)),
       spec.query && (() => checkCount(base, spec, ctx)),
       spec.major && (() => checkMajor(base, spec.major!, ctx)),
-    ].filter((s): s is () => Promise<CheckResult> => Boolean(s));
-    for (const step of steps) {
-      const r = await step();
-      if (!r.ok) return { ...r, evidence: [...evidence, ...r.evidence] };
-      found.push(r.message);
-      evidence.push(...r.evidence);
-    }
-    return { ok: true, message: found.join(' '), evidence };
+    ]);
   },
 };
 

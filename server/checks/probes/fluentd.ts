@@ -1,6 +1,6 @@
 import { type FluentdProbe, fluentdProbe } from '../../../protocol/probes/fluentd.ts';
-import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../../http-json.ts';
 import { ev } from '../evidence.ts';
+import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
 import type { ProbeModule } from '../types.ts';
 
 const FLUENTD: ServiceInfo = { name: "fluentd's monitor_agent", start: 'docker compose up -d fluentd' };

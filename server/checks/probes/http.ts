@@ -1,13 +1,14 @@
 import { type HttpProbe, httpProbe } from '../../../protocol/probes/http.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
 import { hasPath, matchExpected, show, valueAt } from '../expect.ts';
-import { httpRequest } from '../http-client.ts';
+import { answerEvidence, httpRequest, requestFailedResult } from '../http-client.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 
 async function run(spec: HttpProbe, ctx: ProbeContext): Promise<CheckResult> {
-  const r = await httpRequest(spec.url, { method: spec.method, headers: spec.headers, body: spec.requestBody, name: spec.name }, ctx);
-  if ('failure' in r) return r.failure;
-  const { status, text, json, evidence } = r.answer;
+  const answer = await httpRequest(spec.url, { method: spec.method, headers: spec.headers, body: spec.requestBody, signal: ctx.signal });
+  if (answer.kind !== 'answer') return requestFailedResult(answer, spec.name, ctx.timeoutMs);
+  const { status, text, json } = answer;
+  const evidence = answerEvidence(answer, 4000, 'request');
   const what = spec.name ? `${spec.name} (${spec.method} ${spec.url})` : `${spec.method} ${spec.url}`;
   const statuses = spec.status === undefined ? undefined : Array.isArray(spec.status) ? spec.status : [spec.status];
   const statusOk = statuses ? statuses.includes(status) : status >= 200 && status < 300;

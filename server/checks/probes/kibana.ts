@@ -1,7 +1,8 @@
 import { kibanaProbe } from '../../../protocol/probes/kibana.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
-import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../../http-json.ts';
 import { ev } from '../evidence.ts';
+import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
+import { runSteps } from '../steps.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 
 const KIBANA: ServiceInfo = { name: 'Kibana', start: 'docker compose up -d kibana' };
@@ -15,21 +16,10 @@ export const kibanaModule: ProbeModule<typeof kibanaProbe> = {
   defaultTimeout: 10,
   async run(spec, ctx) {
     const base = spec.url ?? ctx.endpoints.kibana;
-    const found: string[] = [];
-    const evidence: Evidence[] = [];
-    if (spec.status) {
-      const r = await checkStatus(base, spec.status, ctx);
-      if (!r.ok) return r;
-      found.push(r.message);
-      evidence.push(...r.evidence);
-    }
-    if (spec.dataView) {
-      const r = await checkDataView(base, spec.dataView, ctx);
-      if (!r.ok) return { ...r, evidence: [...evidence, ...r.evidence] };
-      found.push(r.message);
-      evidence.push(...r.evidence);
-    }
-    return { ok: true, message: found.join(' '), evidence };
+    return runSteps([
+      spec.status && (() => checkStatus(base, spec.status!, ctx)),
+      spec.dataView && (() => checkDataView(base, spec.dataView!, ctx)),
+    ]);
   },
 };
 

@@ -109,28 +109,12 @@ async function run(spec: PreflightProbe, ctx: ProbeContext): Promise<CheckResult
   }
   if (spec.memoryMb !== undefined) {
     const mb = Math.floor(freemem() / 1024 / 1024);
-    items.push(
-      mb >= spec.memoryMb
-        ? { ok: true, text: `${mb} MiB of memory are free.` }
-        : {
-            ok: false,
-            text: `Only ${mb} MiB of memory are free, and the stack needs about ${spec.memoryMb} MiB.`,
-            hint: 'Close other programs, or give Docker Desktop more memory (Settings, Resources).',
-          },
-    );
+    items.push(freeSpace('memory', mb, spec.memoryMb, 'Close other programs, or give Docker Desktop more memory (Settings, Resources).'));
   }
   if (spec.diskMb !== undefined) {
     const s = await statfs(ctx.workspace).catch(() => statfs('.'));
     const mb = Math.floor((s.bavail * s.bsize) / 1024 / 1024);
-    items.push(
-      mb >= spec.diskMb
-        ? { ok: true, text: `${mb} MiB of disk are free.` }
-        : {
-            ok: false,
-            text: `Only ${mb} MiB of disk are free, and the stack needs about ${spec.diskMb} MiB.`,
-            hint: 'Free disk space, for example with `docker system prune`.',
-          },
-    );
+    items.push(freeSpace('disk', mb, spec.diskMb, 'Free disk space, for example with `docker system prune`.'));
   }
 
   evidence.unshift(ev('Preflight', items.map((i) => `${i.ok ? '✓' : '✗'} ${i.text}`).join('\n')));
@@ -142,3 +126,10 @@ async function run(spec: PreflightProbe, ctx: ProbeContext): Promise<CheckResult
 }
 
 export const preflightModule: ProbeModule<typeof preflightProbe> = { kind: 'preflight', schema: preflightProbe, defaultTimeout: 20, run };
+
+/** One line of the report on free memory or disk: enough, or how much is missing and what to do. */
+function freeSpace(what: 'memory' | 'disk', mb: number, needMb: number, hint: string): Item {
+  return mb >= needMb
+    ? { ok: true, text: `${mb} MiB of ${what} are free.` }
+    : { ok: false, text: `Only ${mb} MiB of ${what} are free, and the stack needs about ${needMb} MiB.`, hint };
+}

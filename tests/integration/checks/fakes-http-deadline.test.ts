@@ -1,11 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../../server/checks/engine.ts';
+import { httpRequest, requestFailedResult } from '../../../server/checks/http-client.ts';
 import { elasticsearchModule as elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
 import { mlflowModule as mlflow } from '../../../server/checks/probes/mlflow.ts';
 import type { ProbeContext } from '../../../server/checks/types.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
-import { httpJson } from '../../../server/http-json.ts';
 
 // A TCP server that accepts connections and never writes a byte: a hung service.
 let silent: Server;
@@ -37,19 +37,26 @@ afterAll(async () => {
   await new Promise((resolve) => silent.close(resolve));
 });
 
-describe('http-json helper', () => {
+describe('http-client helper', () => {
   it('reports a refused connection as "refused", before the deadline', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/`;
     const signal = AbortSignal.timeout(10_000);
-    const out = await httpJson(url, { signal });
+    const out = await httpRequest(url, { signal });
     expect(out).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
     // "At once" means: the answer came from the refusal, not from the 10 s deadline.
     expect(signal.aborted).toBe(false);
   });
 
   it('reports a port that accepts and never answers as "timeout" when the signal fires', async () => {
-    const out = await httpJson(silentUrl, { signal: AbortSignal.timeout(300) });
+    const out = await httpRequest(silentUrl, { signal: AbortSignal.timeout(300) });
     expect(out.kind).toBe('timeout');
+  });
+
+  it('reports an address that is not a URL as a value, which the http probe words for the learner', async () => {
+    const out = await httpRequest('not a url', { signal: AbortSignal.timeout(10_000) });
+    expect(out).toMatchObject({ kind: 'unreachable', code: 'ERR_INVALID_URL' });
+    if (out.kind === 'answer') throw new Error('no answer expected');
+    expect(requestFailedResult(out, undefined, 1000).message).toBe('The address not a url is not a valid URL.');
   });
 });
 
