@@ -1,0 +1,100 @@
+import { type Summary, summarize } from './stats.ts';
+
+/** A target a figure is compared with (on its median); benchmarks never fail on it. */
+export interface Target {
+  op: '<' | '<=' | '>=' | '>';
+  value: number;
+  /** How the target reads in the report: "≥ 80% of raw pty". */
+  text: string;
+}
+
+export interface Row {
+  label: string;
+  unit: string;
+  /** One value per measured run (warm-up excluded). */
+  values: number[];
+  digits?: number;
+  target?: Target;
+  note?: string;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  /** What was measured and how, in a sentence or two. */
+  method: string;
+  rows: Row[];
+  /** Findings: what limits a missed target, diagnostics. */
+  notes: string[];
+}
+
+export interface BenchContext {
+  runs: number;
+  warmup: number;
+  tmp: string;
+  log(line: string): void;
+}
+
+export type Bench = (ctx: BenchContext) => Promise<Section>;
+
+export function verdict(row: Row): string {
+  if (!row.target) return '';
+  const m = summarize(row.values).median;
+  if (Number.isNaN(m)) return 'not measured';
+  const t = row.target;
+  const met = t.op === '<' ? m < t.value : t.op === '<=' ? m <= t.value : t.op === '>=' ? m >= t.value : m > t.value;
+  if (met) return 'met';
+  const by = t.op.startsWith('<') ? m - t.value : t.value - m;
+  const pct = t.value !== 0 ? ` (${((by / t.value) * 100).toFixed(0)}%)` : '';
+  return `missed by ${fmt(by, row.digits ?? 1)} ${row.unit}${pct}`;
+}
+
+export function fmt(v: number, digits = 1): string {
+  if (Number.isNaN(v)) return '–';
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function summaryOf(row: Row): Summary {
+  return summarize(row.values);
+}
+
+/** A section as Markdown: a table with min / median / max and the target. */
+export function sectionMarkdown(s: Section): string {
+  const lines = [`## ${s.title}`, '', s.method, '', '| measure | unit | runs | min | median | max | target | verdict |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const r of s.rows) {
+    const m = summarize(r.values);
+    const d = r.digits ?? 1;
+    lines.push(
+      `| ${r.label}${r.note ? ` (${r.note})` : ''} | ${r.unit} | ${m.n} | ${fmt(m.min, d)} | ${fmt(m.median, d)} | ${fmt(m.max, d)} | ${r.target?.text ?? ''} | ${verdict(r)} |`,
+    );
+  }
+  if (s.notes.length > 0) lines.push('', ...s.notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}
+
+/** A section as plain text for the console. */
+export function sectionText(s: Section): string {
+  const lines = [`== ${s.title}`];
+  const w = Math.max(...s.rows.map((r) => r.label.length), 10);
+  for (const r of s.rows) {
+    const m = summarize(r.values);
+    const d = r.digits ?? 1;
+    const v = verdict(r);
+    lines.push(
+      `  ${r.label.padEnd(w)}  min ${fmt(m.min, d).padStart(9)}  median ${fmt(m.median, d).padStart(9)}  max ${fmt(m.max, d).padStart(9)} ${r.unit}${r.target ? `   target ${r.target.text}: ${v}` : ''}`,
+    );
+  }
+  for (const n of s.notes) lines.push(`  * ${n}`);
+  return lines.join('\n');
+}
+
+/** Runs `f` warm-up times unmeasured, then `runs` times, and returns the measured values. */
+export async function repeat<T>(ctx: BenchContext, what: string, f: (i: number) => Promise<T>): Promise<T[]> {
+  for (let i = 0; i < ctx.warmup; i++) await f(-1 - i);
+  const out: T[] = [];
+  for (let i = 0; i < ctx.runs; i++) {
+    out.push(await f(i));
+    ctx.log(`  ${what}: run ${i + 1}/${ctx.runs} done`);
+  }
+  return out;
+}
