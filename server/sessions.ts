@@ -64,6 +64,8 @@ export class SessionLimitError extends SessionError {
 const INPUT_SLICE = 1024;
 /** An escape sequence a terminal sends (CSI, SS3, bracketed-paste markers) is shorter than this. */
 const MAX_INPUT_ESCAPE = 32;
+/** Keystrokes typed before the first prompt wait this long at most for it (see TerminalSession.input). */
+const START_HOLD_MS = 5000;
 /** Output chunks shorter than this are joined in the replay ring, so keystroke echoes do not make it a million tiny strings. */
 const REPLAY_CHUNK = 4096;
 
@@ -118,6 +120,9 @@ export class TerminalSession {
   #outputListeners = new Set<(text: string) => void>();
   #input: string[] = [];
   #writing: NodeJS.Timeout | undefined;
+  /** Input may go to the pty: the first prompt has shown, or START_HOLD_MS have passed. */
+  #inputOpen = false;
+  #startHold: NodeJS.Timeout;
   #exit: ShellExit | undefined;
   #exitListeners = new Set<(e: ShellExit) => void>();
   #disposables: Disposable[] = [];
@@ -139,6 +144,8 @@ export class TerminalSession {
       this.#shell.onData((data) => this.#onData(data)),
       this.#shell.onExit((e) => this.#onExit(e)),
     );
+    this.#startHold = setTimeout(() => this.#openInput(), START_HOLD_MS);
+    this.#startHold.unref();
   }
 
   get pid(): number {
@@ -208,7 +215,9 @@ export class TerminalSession {
 
   /**
    * Keystrokes from the learner's terminal. Ctrl-C and Ctrl-\ go in at once, ahead of (and
-   * instead of) any pasted input still waiting: the learner wants it all to stop.
+   * instead of) any pasted input still waiting: the learner wants it all to stop. Other input
+   * typed before the shell's first prompt waits for it (5 s at most): programs that the rc files
+   * run with the terminal as stdin (pyenv init, say) would otherwise read and lose it.
    */
   input(data: string): void {
     if (this.#exit || this.#closing) return;
@@ -340,6 +349,7 @@ export class TerminalSession {
     for (const end of ends) {
       this.#busy = false;
       this.#prompted = true;
+      this.#openInput();
       const waiters = [...this.#waiters];
       this.#waiters.clear();
       for (const w of waiters) w(end);
@@ -353,6 +363,7 @@ export class TerminalSession {
     this.#busy = true;
     this.#input = [];
     clearTimeout(this.#writing);
+    clearTimeout(this.#startHold);
     this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
     // Whoever waits for a command end hears it ended with the shell.
@@ -406,6 +417,13 @@ export class TerminalSession {
 
   #enqueue(data: string): void {
     this.#input.push(...sliceInput(data));
+    if (!this.#writing && this.#inputOpen) this.#drain();
+  }
+
+  #openInput(): void {
+    if (this.#inputOpen) return;
+    this.#inputOpen = true;
+    clearTimeout(this.#startHold);
     if (!this.#writing) this.#drain();
   }
 
