@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TerminalSession } from '../../../server/sessions.ts';
@@ -59,6 +59,23 @@ describe('TerminalSession across reconnects', () => {
     const out = await second.run('echo "cwd=$PWD var=$TUT_TEST_VAR"');
     expect(out).toContain(`cwd=${join(server.workspace, 'sub', 'dir')} var=kept-across-reconnects`);
     await second.close();
+  });
+
+  it('keystrokes typed before the first prompt reach the shell, even past an rc that reads the terminal', async () => {
+    server = await startTestServer({ contentDir: CONTENT });
+    // The rc sources the workspace's virtualenv before the first prompt. This one reads the
+    // terminal, as programs run from rc files may: without the hold it would eat the typed line.
+    const bin = join(server.workspace, '.venv', 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'activate'), 'read -t 1 -r __eaten; echo "read=$? eaten=$__eaten" > "$PWD/rc-read.txt"\n');
+    const client = await TestClient.open(server);
+    client.mark();
+    client.send({ type: 'attach', chapter: 'term-a', cols: 80, rows: 24 });
+    client.input('echo "typed-ahead-$((3 * 3))"\r');
+    await client.waitForText('typed-ahead-9');
+    // The rc's read timed out with nothing read.
+    expect(readFileSync(join(server.workspace, 'rc-read.txt'), 'utf8')).toMatch(/^read=1\d\d eaten=\n$/);
+    await client.close();
   });
 
   it('a second page takes the shell over; the first is told', async () => {
