@@ -26,6 +26,7 @@ const needVenv = (what: string) => () =>
 const needDocker = () => {
   if (!run('docker', ['info'])) return 'no Docker engine answers (`docker info` failed); start one with `bash tests/services/dockerd.sh` (apt-get install docker.io)';
   if (!run('docker', ['image', 'inspect', 'tutorial-test/busybox:1'])) return 'the test image tutorial-test/busybox:1 is missing; make it with `bash tests/services/docker-image.sh`';
+  if (!run('docker', ['compose', 'version'])) return 'Docker Compose v2 is missing (`docker compose version` failed); build it with `bash tests/services/compose.sh`';
   return undefined;
 };
 

@@ -28,7 +28,8 @@ const STACK_ONLY: Record<string, string> = {
 
 function needsStack(step: Step): string | undefined {
   for (const kind of checkKinds(step.check)) if (STACK_ONLY[kind]) return STACK_ONLY[kind];
-  if (step.run.some((c) => /docker compose|docker-compose/.test(c))) return 'the compose stack (its commands run `docker compose`)';
+  // `docker compose version` only asks for the plugin; any other compose command needs the stack.
+  if (step.run.some((c) => /docker[ -]compose (?!version)/.test(c))) return 'the compose stack (its commands run `docker compose`)';
   return undefined;
 }
 
