@@ -76,7 +76,9 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
 
   const venvBin = join(o.workspace, '.venv', 'bin');
   const checkEnv = (): NodeJS.ProcessEnv =>
-    existsSync(venvBin) ? { ...process.env, PATH: `${venvBin}:${process.env.PATH ?? ''}`, VIRTUAL_ENV: join(o.workspace, '.venv') } : process.env;
+    existsSync(venvBin)
+      ? { ...process.env, PATH: `${venvBin}:${process.env.PATH ?? ''}`, VIRTUAL_ENV: join(o.workspace, '.venv') }
+      : process.env;
 
   const sessions = new SessionManager({
     stateDir: o.stateDir,
@@ -94,8 +96,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     content,
     progress,
     broadcast,
-    runCheck: (step, marker) =>
-      runCheck(step.check, { workspace: o.workspace, endpoints, env: checkEnv(), ...(marker ? { marker } : {}) }),
+    runCheck: (step, marker) => runCheck(step.check, { workspace: o.workspace, endpoints, env: checkEnv(), ...(marker ? { marker } : {}) }),
   });
 
   const server: Server = createServer();

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startTutorialServer } from './app.ts';
-import { DIST_DIR, REPO_ROOT, defaultStateDir, defaultWorkspace } from './paths.ts';
+import { DIST_DIR, defaultStateDir, defaultWorkspace, REPO_ROOT } from './paths.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]
 

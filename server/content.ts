@@ -112,7 +112,8 @@ export function loadChapters(contentDir: string): LoadedChapter[] {
   const seen = new Map<string, string>();
   for (const c of chapters) {
     const other = seen.get(c.id);
-    if (other) throw new ContentError(c.file, [`the chapter id "${c.id}" is also the name of ${other}; chapter file names must be unique.`]);
+    if (other)
+      throw new ContentError(c.file, [`the chapter id "${c.id}" is also the name of ${other}; chapter file names must be unique.`]);
     seen.set(c.id, c.file);
   }
   return chapters.sort(

@@ -11,7 +11,11 @@ interface ServiceProbe {
   ask(signal: AbortSignal): Promise<{ up: boolean; detail: string }>;
 }
 
-async function httpUp(url: string, signal: AbortSignal, ok: (status: number, json: unknown, text: string) => boolean): Promise<{ up: boolean; detail: string }> {
+async function httpUp(
+  url: string,
+  signal: AbortSignal,
+  ok: (status: number, json: unknown, text: string) => boolean,
+): Promise<{ up: boolean; detail: string }> {
   const a = await httpRequest(url, { signal, maxChars: 20_000, headers: { accept: 'application/json' } });
   if (a.kind !== 'answer') return { up: false, detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
   return ok(a.status, a.json, a.text) ? { up: true, detail: `HTTP ${a.status}` } : { up: false, detail: `HTTP ${a.status}` };
@@ -39,14 +43,22 @@ export function stackServices(e: Endpoints): ServiceProbe[] {
       name: 'Elasticsearch',
       url: e.es,
       ask: (signal) =>
-        httpUp(`${e.es}/_cluster/health`, signal, (st, json) => st === 200 && ['green', 'yellow'].includes((json as { status?: string })?.status ?? '')),
+        httpUp(
+          `${e.es}/_cluster/health`,
+          signal,
+          (st, json) => st === 200 && ['green', 'yellow'].includes((json as { status?: string })?.status ?? ''),
+        ),
     },
     {
       id: 'kibana',
       name: 'Kibana',
       url: e.kibana,
       ask: (signal) =>
-        httpUp(`${e.kibana}/api/status`, signal, (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available'),
+        httpUp(
+          `${e.kibana}/api/status`,
+          signal,
+          (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available',
+        ),
     },
     { id: 'fluentd', name: 'fluentd', ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
     { id: 'postgres', name: 'PostgreSQL', ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },

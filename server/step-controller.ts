@@ -69,7 +69,10 @@ export class StepController {
   find(chapterId: string, stepId?: string): { chapter: ChapterInfo; step?: Step } {
     const chapter = this.deps.content.chapter(chapterId);
     if (!chapter) {
-      throw new RequestError('unknown-chapter', `There is no chapter "${chapterId}". Chapters: ${this.deps.content.chapters.map((c) => c.id).join(', ')}.`);
+      throw new RequestError(
+        'unknown-chapter',
+        `There is no chapter "${chapterId}". Chapters: ${this.deps.content.chapters.map((c) => c.id).join(', ')}.`,
+      );
     }
     if (stepId === undefined) return { chapter };
     const step = chapter.steps.find((s) => s.id === stepId);
@@ -102,7 +105,10 @@ export class StepController {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     const command = step.run[index];
     if (command === undefined) {
-      throw new RequestError('unknown-command', `The step "${stepId}" has ${step.run.length} command(s); there is no command number ${index + 1}.`);
+      throw new RequestError(
+        'unknown-command',
+        `The step "${stepId}" has ${step.run.length} command(s); there is no command number ${index + 1}.`,
+      );
     }
     const session = this.deps.sessions.get(chapter.id);
     if (!session || session.exited) {
@@ -120,7 +126,8 @@ export class StepController {
     const ended = session.typeCommand(command, { TUTORIAL_MARKER: marker, TUTORIAL_STEP: key });
     await this.#store(chapter, step, { state: 'running', at: new Date().toISOString() });
     this.deps.broadcast({ type: 'command-started', chapter: chapter.id, step: step.id, index, marker });
-    const { exitCode } = options.deadlineMs === undefined ? await ended : await this.#withDeadline(chapter.id, ended, options.deadlineMs, command);
+    const { exitCode } =
+      options.deadlineMs === undefined ? await ended : await this.#withDeadline(chapter.id, ended, options.deadlineMs, command);
     this.deps.broadcast({ type: 'command-ended', chapter: chapter.id, step: step.id, index, exitCode });
     const last = index === step.run.length - 1;
     if ((options.autoCheck ?? true) && (last || exitCode !== 0)) await this.check(chapter.id, step.id);
@@ -184,7 +191,12 @@ export class StepController {
    * would) and, if the prompt still does not come back, the chapter's shell is replaced, so the
    * next command finds a usable shell either way.
    */
-  async #withDeadline(chapter: string, ended: Promise<{ exitCode: number }>, deadlineMs: number, command: string): Promise<{ exitCode: number }> {
+  async #withDeadline(
+    chapter: string,
+    ended: Promise<{ exitCode: number }>,
+    deadlineMs: number,
+    command: string,
+  ): Promise<{ exitCode: number }> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => {
       timer = setTimeout(() => r('late'), deadlineMs);

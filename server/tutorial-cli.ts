@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Step } from '../protocol/content.ts';
 import type { Check } from '../protocol/probes/index.ts';
-import { loadContentIndex } from './content-index.ts';
 import { ContentError } from './content.ts';
+import { loadContentIndex } from './content-index.ts';
 import { loadEndpoints } from './endpoints.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from './paths.ts';
 import type { ChapterInfo, ContentIndex } from './step-controller.ts';
@@ -29,7 +29,11 @@ export function checkKinds(check: Check): string[] {
 type Out = (s: string) => void;
 
 /** Runs the CLI with these arguments; returns the exit status. */
-export async function main(argv: string[], out: Out = (s) => process.stdout.write(s), err: Out = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: Out = (s) => process.stdout.write(s),
+  err: Out = (s) => process.stderr.write(s),
+): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -121,7 +125,14 @@ function list(content: ContentIndex, json: boolean, out: Out): number {
   const chapters = content.chapters.map((c) => ({
     id: c.id,
     title: c.title,
-    steps: c.steps.map((s) => ({ id: s.id, title: s.title, duration: s.duration, commands: s.run.length, checks: checkKinds(s.check), mayAlreadyHold: s.mayAlreadyHold })),
+    steps: c.steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      duration: s.duration,
+      commands: s.run.length,
+      checks: checkKinds(s.check),
+      mayAlreadyHold: s.mayAlreadyHold,
+    })),
   }));
   if (json) {
     out(`${JSON.stringify(chapters, null, 2)}\n`);

@@ -47,7 +47,6 @@ export interface VerifyOptions {
 }
 
 const tail = (text: string, lines: number) => text.split(/\r?\n/).slice(-lines).join('\n');
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what we strip.
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\r/g, '');
 
 /**
@@ -75,7 +74,8 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
     content: o.content,
     progress,
     broadcast: () => {},
-    runCheck: (step, marker) => runCheck(step.check, { workspace: o.workspace, endpoints: o.endpoints, env: env(), ...(marker ? { marker } : {}) }),
+    runCheck: (step, marker) =>
+      runCheck(step.check, { workspace: o.workspace, endpoints: o.endpoints, env: env(), ...(marker ? { marker } : {}) }),
   });
   const reports: StepReport[] = [];
   let failed = false;

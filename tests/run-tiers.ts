@@ -24,9 +24,12 @@ const needVenv = (what: string) => () =>
     : `the test virtualenv at ${testEnv.venv} with ${what.replace('import ', '')} is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
 
 const needDocker = () => {
-  if (!run('docker', ['info'])) return 'no Docker engine answers (`docker info` failed); start one with `bash tests/services/dockerd.sh` (apt-get install docker.io)';
-  if (!run('docker', ['image', 'inspect', 'tutorial-test/busybox:1'])) return 'the test image tutorial-test/busybox:1 is missing; make it with `bash tests/services/docker-image.sh`';
-  if (!run('docker', ['compose', 'version'])) return 'Docker Compose v2 is missing (`docker compose version` failed); build it with `bash tests/services/compose.sh`';
+  if (!run('docker', ['info']))
+    return 'no Docker engine answers (`docker info` failed); start one with `bash tests/services/dockerd.sh` (apt-get install docker.io)';
+  if (!run('docker', ['image', 'inspect', 'tutorial-test/busybox:1']))
+    return 'the test image tutorial-test/busybox:1 is missing; make it with `bash tests/services/docker-image.sh`';
+  if (!run('docker', ['compose', 'version']))
+    return 'Docker Compose v2 is missing (`docker compose version` failed); build it with `bash tests/services/compose.sh`';
   return undefined;
 };
 
@@ -56,17 +59,32 @@ const TIERS: Tier[] = [
   { name: 'typecheck', command: ['npm', 'run', '-s', 'typecheck'] },
   { name: 'lint', command: ['npx', 'biome', 'check', '.'] },
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
-  { name: 'integration/terminal', missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), command: vitest('terminal') },
+  {
+    name: 'integration/terminal',
+    missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
+    command: vitest('terminal'),
+  },
   { name: 'integration/checks', command: vitest('checks') },
-  { name: 'integration/runner', missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), command: vitest('runner') },
+  {
+    name: 'integration/runner',
+    missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
+    command: vitest('runner'),
+  },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
   { name: 'integration/mlflow', missing: all(needVenv('import mlflow, psycopg2'), needPostgres), command: vitest('mlflow') },
-  { name: 'integration/dvc', missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')), command: vitest('dvc') },
+  {
+    name: 'integration/dvc',
+    missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')),
+    command: vitest('dvc'),
+  },
   { name: 'integration/search', missing: all(needVenv('import fluent'), needOpenSearch), command: vitest('search') },
   { name: 'integration/python', missing: needVenv('import yaml, fluent'), command: vitest('python') },
   {
     name: 'e2e',
-    missing: () => (existsSync(testEnv.chromium) ? undefined : `Chromium is missing at ${testEnv.chromium} (apt-get install chromium, or set TEST_CHROMIUM)`),
+    missing: () =>
+      existsSync(testEnv.chromium)
+        ? undefined
+        : `Chromium is missing at ${testEnv.chromium} (apt-get install chromium, or set TEST_CHROMIUM)`,
     command: ['npx', 'playwright', 'test'],
   },
   {

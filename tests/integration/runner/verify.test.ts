@@ -58,7 +58,11 @@ describe('npm run tutorial -- verify', () => {
     const state = scratch();
     const { code, out } = await cli(['verify', 'fixture/write-marker', '--content', CONTENT, '--state', state, '--json']);
     expect(code).toBe(0);
-    const report = JSON.parse(out) as { ok: boolean; workspace: string; steps: { step: string; outcome: string; before: { ok: boolean } }[] };
+    const report = JSON.parse(out) as {
+      ok: boolean;
+      workspace: string;
+      steps: { step: string; outcome: string; before: { ok: boolean } }[];
+    };
     expect(report.ok).toBe(true);
     expect(report.steps).toHaveLength(1);
     expect(report.steps[0]).toMatchObject({ step: 'write-marker', outcome: 'passed', before: { ok: false } });
@@ -78,7 +82,9 @@ describe('npm run tutorial -- verify', () => {
     try {
       const session = server.sessions.open('hangs');
       const pid = session.pid;
-      await expect(server.controller.run('hangs', 'hang', 0, { autoCheck: false, deadlineMs: 1000 })).rejects.toThrow(/did not finish within 1 seconds/);
+      await expect(server.controller.run('hangs', 'hang', 0, { autoCheck: false, deadlineMs: 1000 })).rejects.toThrow(
+        /did not finish within 1 seconds/,
+      );
       expect(await server.controller.run('hangs', 'still-usable', 0, { autoCheck: false })).toBe(0);
       expect(server.sessions.get('hangs')?.pid).toBe(pid);
       const marker = server.controller.marker('hangs', 'still-usable');
