@@ -91,6 +91,14 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
     say('This page is not connected to the tutorial server right now; it reconnects by itself. Try again in a moment.');
     return false;
   };
+  // Run needs the chapter's shell, which exists once the server has attached this page to it:
+  // a click that comes earlier (right after loading) waits for that instead of being refused.
+  let attached = false;
+  let pending: (() => void)[] = [];
+  const whenAttached = (f: () => void) => {
+    if (attached) f();
+    else pending.push(f);
+  };
 
   // Steps: Run, Copy, Check, Catch me up.
   for (const section of sections) {
@@ -100,7 +108,7 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
         clearNotice();
         showDock(dock);
         // Focus stays on the button: moving it into the terminal would trap Tab there.
-        send({ type: 'run', chapter, step, index: Number(button.dataset.index) });
+        whenAttached(() => send({ type: 'run', chapter, step, index: Number(button.dataset.index) }));
       });
     }
     for (const button of section.querySelectorAll<HTMLButtonElement>('.tutorial-copy')) {
@@ -167,7 +175,7 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
     if (!ok) return;
     clearNotice();
     showDock(dock);
-    send(upTo ? { type: 'run-chapter', chapter, upTo } : { type: 'run-chapter', chapter });
+    whenAttached(() => send(upTo ? { type: 'run-chapter', chapter, upTo } : { type: 'run-chapter', chapter }));
   }
 
   function chapterRun(m: Extract<ChapterEvent, { type: 'chapter-run' }>): void {
@@ -241,6 +249,10 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
           term.reset();
           if (m.replay) term.write(m.replay);
           refit();
+          attached = true;
+          dock.dataset.attached = 'true';
+          for (const f of pending) f();
+          pending = [];
           break;
         case 'exit':
           shellEnded = true;
@@ -295,6 +307,10 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
       }
     },
     connection(state) {
+      if (state !== 'open') {
+        attached = false;
+        delete dock.dataset.attached;
+      }
       status.textContent = CONNECTION_TEXT[state];
       dock.dataset.connection = state;
       lost.hidden = state !== 'lost';

@@ -33,12 +33,17 @@ export function showResult(section: HTMLElement, result: CheckResult, stale = fa
   area.dataset.ok = String(result.ok);
   area.toggleAttribute('data-stale', stale);
   const verdict = el('p', 'tutorial-step__message');
-  verdict.append(el('strong', undefined, result.ok ? 'Passed. ' : 'Not yet. '), result.message);
+  verdict.append(el('strong', undefined, result.ok ? 'Passed. ' : 'Not yet. '), ...codeSpans(result.message));
   const parts: Node[] = [verdict];
   if (stale) parts.push(el('p', 'tutorial-step__stale', 'This step has changed since this result was recorded: run it again.'));
-  if (!result.ok && result.hint) {
+  // The server puts a diagnosis's cause and fix before the hint too; they are shown on their own.
+  const hintText = (result.hint ?? '')
+    .replace(result.diagnosis?.cause ?? '\0', '')
+    .replace(result.diagnosis?.fix ?? '\0', '')
+    .trim();
+  if (!result.ok && hintText) {
     const hint = el('p', 'tutorial-step__hint');
-    hint.append(el('strong', undefined, 'Try this: '), ...codeSpans(result.hint));
+    hint.append(el('strong', undefined, 'Try this: '), ...codeSpans(hintText));
     parts.push(hint);
   }
   if (!result.ok && result.diagnosis) {

@@ -12,8 +12,9 @@ export const test = base.extend<{ server: TestServer }>({
   page: async ({ page }, use) => {
     // The tests read the terminal's text from the DOM renderer's rows; WebGL draws on a canvas.
     // (src/client/terminal.ts honours this switch; the WebGL path has its own test.)
-    await page.addInitScript(() => {
-      if (!location.search.includes('renderer=webgl')) localStorage.setItem('tutorial-renderer', 'dom');
+    // A string, because this file is typechecked without DOM types.
+    await page.addInitScript({
+      content: "if (!location.search.includes('renderer=webgl')) localStorage.setItem('tutorial-renderer', 'dom');",
     });
     await use(page);
   },
@@ -27,8 +28,9 @@ export async function terminalText(page: Page): Promise<string> {
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd()).join('\n');
 }
 
-/** Opens a chapter page and waits until its terminal is attached to the shell. */
+/** Opens a chapter page and waits until its terminal is attached to the chapter's shell. */
 export async function openChapter(page: Page, server: TestServer, chapter = 'hello-terminal'): Promise<void> {
   await page.goto(`${server.url}chapters/${chapter}/`);
   await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
+  await expect(page.locator('.terminal-dock')).toHaveAttribute('data-attached', 'true');
 }

@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { buildIfNeeded } from '../../server/build.ts';
 
-/** Builds the site once before the browser tests (the server serves dist/). */
-export default function globalSetup(): void {
-  // Astro's telemetry is an outside request: turned off here (it is not a config option).
-  execFileSync('npx', ['astro', 'build'], { stdio: 'inherit', env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } });
+/** Builds the site before the browser tests when dist/ is missing or older than its sources. */
+export default async function globalSetup(): Promise<void> {
+  await buildIfNeeded(false, () => console.log('Building the site for the browser tests…'));
 }
