@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startTutorialServer } from './app.ts';
-import { DIST_DIR, defaultStateDir, defaultWorkspace, REPO_ROOT } from './paths.ts';
+import { buildIfNeeded } from './build.ts';
+import { defaultStateDir, defaultWorkspace } from './paths.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]
 
@@ -14,32 +13,9 @@ Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
   --rebuild         build the site even when it looks up to date`;
 
-/** The newest modification time of anything the site is built from. */
-function newestSource(): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    if (!existsSync(p)) return;
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== 'node_modules') walk(join(p, name));
-    } else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of ['src', 'content', 'protocol', 'astro.config.mjs', 'package.json']) walk(join(REPO_ROOT, p));
-  return newest;
-}
-
-/** Builds the site when dist/ is missing or older than its sources. */
-async function buildIfNeeded(force: boolean): Promise<void> {
-  const stamp = join(DIST_DIR, 'index.html');
-  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource()) return;
-  console.log('Building the site (once, and again when chapters change)…');
-  const { build } = await import('astro');
-  await build({ root: REPO_ROOT, logLevel: 'warn' });
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== 'start'),
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
     options: {
       port: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
@@ -51,6 +27,16 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
+}
+
+async function main(): Promise<void> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(process.argv.slice(2).filter((a) => a !== 'start')));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   if (values.help) {
     console.log(USAGE);
     return;
@@ -71,7 +57,7 @@ async function main(): Promise<void> {
   const workspace = values.workspace ?? defaultWorkspace(env);
   const idleMinutes = Number(values['idle-minutes'] ?? 30);
 
-  await buildIfNeeded(values.rebuild);
+  await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'));
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
   try {
     server = await startTutorialServer({ host, port, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });

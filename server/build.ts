@@ -1,0 +1,35 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIST_DIR, REPO_ROOT } from './paths.ts';
+
+/** The newest modification time of anything the site is built from. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) if (name !== 'node_modules') walk(join(p, name));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'content', 'protocol', 'public', 'astro.config.mjs', 'package.json']) walk(join(REPO_ROOT, p));
+  return newest;
+}
+
+/** True when dist/ is missing or older than the site's sources. */
+export function siteIsStale(): boolean {
+  const stamp = join(DIST_DIR, 'index.html');
+  return !existsSync(stamp) || statSync(stamp).mtimeMs < newestSource();
+}
+
+/**
+ * Builds the site with Astro when dist/ is missing or older than its sources (or when forced).
+ * Resolves true when it built. `onStart` runs just before a build begins.
+ */
+export async function buildIfNeeded(force = false, onStart: () => void = () => {}): Promise<boolean> {
+  if (!force && !siteIsStale()) return false;
+  onStart();
+  const { build } = await import('astro');
+  await build({ root: REPO_ROOT, logLevel: 'warn' });
+  return true;
+}

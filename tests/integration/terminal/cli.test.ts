@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../server/paths.ts';
+import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
+
+/** `npm start`'s program, as a child process, with its output collected. */
+function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli.ts', 'start', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return { child, out: () => out, err: () => err };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function scratch(): string {
+  const d = mkdtempSync(join(tmpdir(), 'cli-test-'));
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+describe('npm start', () => {
+  it('prints the URL it serves, and on Ctrl-C stops with every shell it started', async () => {
+    const cli = startCli(['--port', '0', '--state', scratch()]);
+    cleanup.push(() => cli.child.kill('SIGKILL'));
+    const url = await pollUntil(
+      () => /ready at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.out())?.[1],
+      () => `the URL line in: ${cli.out()}${cli.err()}`,
+      120_000,
+    );
+    const health = (await (await fetch(`${url}healthz`)).json()) as { ok: boolean; version: string };
+    expect(health).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+
+    // The page's token is in its HTML; a real client attaches and starts a background job.
+    const html = await (await fetch(`${url}chapters/hello-terminal/`)).text();
+    const token = /<meta name="tutorial-token" content="([^"]+)"/.exec(html)?.[1];
+    expect(token).toBeTruthy();
+    const port = Number(new URL(url).port);
+    const client = await TestClient.open({ port, token: token! });
+    await client.attach('hello-terminal');
+    client.input('sleep 1000 & echo "JOB=$!"\r');
+    const pid = Number(/JOB=(\d+)/.exec(await client.waitForText(/JOB=\d+/))?.[1]);
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+
+    cli.child.kill('SIGINT');
+    expect(await exited(cli.child)).toBe(0);
+    expect(cli.out()).toContain('Stopping (SIGINT)');
+    await pollUntil(() => !existsSync(`/proc/${pid}`), `the background job ${pid} to end`);
+  });
+
+  it('names the busy port and the flag to change it, in one line', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    cleanup.push(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const cli = startCli([], { PORT: String(port), TUTORIAL_STATE_DIR: scratch() });
+    expect(await exited(cli.child)).toBe(1);
+    expect(cli.err().trim()).toBe(
+      `Port ${port} on 127.0.0.1 is already in use. Start on another port with: npm start -- --port ${port + 1}`,
+    );
+  });
+
+  it('refuses an unknown option with the usage', async () => {
+    const cli = startCli(['--prot', '4000']);
+    expect(await exited(cli.child)).toBe(2);
+    expect(cli.err()).toContain("Unknown option '--prot'");
+    expect(cli.err()).toContain('Usage: npm start --');
+  });
+});
