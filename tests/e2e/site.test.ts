@@ -206,6 +206,9 @@ test.describe('a chapter page', () => {
     await page.goto(`${server.url}chapters/${CHAPTER}/?renderer=webgl`);
     await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
     await expect(page.locator('.terminal-dock__screen')).toHaveAttribute('data-renderer', /^(webgl|dom)$/);
+    // Which one this browser got (Chromium with --disable-gpu may still offer SwiftShader's WebGL).
+    const renderer = (await page.locator('.terminal-dock__screen').getAttribute('data-renderer')) ?? '';
+    test.info().annotations.push({ type: 'renderer', description: renderer });
     await step(page, 'say-hello').getByRole('button', { name: 'Run' }).click();
     await expect(step(page, 'say-hello')).toHaveAttribute('data-state', 'passed');
   });
