@@ -9,6 +9,9 @@ import { confirmReset } from './reset.ts';
 import { clearResult, resultSentence, setStepState, showResult, stepName, stepSection } from './steps.ts';
 import { openTerminal } from './terminal.ts';
 
+/** Characters of terminal input per message (see MAX_CLIENT_FRAME in protocol/messages.ts). */
+const INPUT_PIECE = 8 * 1024;
+
 /** The server messages about a chapter's shell and steps. */
 export type ChapterEvent = Extract<
   ServerMessage,
@@ -65,7 +68,17 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
       attach();
       return;
     }
-    conn.send({ type: 'input', data });
+    // A large paste goes in pieces that each fit the server's frame limit, even when every
+    // character needs a six-byte JSON escape; the server types them in order.
+    let i = 0;
+    while (i < data.length) {
+      let end = Math.min(data.length, i + INPUT_PIECE);
+      // Never split a surrogate pair between two messages.
+      const last = data.charCodeAt(end - 1);
+      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+      conn.send({ type: 'input', data: data.slice(i, end) });
+      i = end;
+    }
   });
   term.onResize(({ cols, rows }) => conn.send({ type: 'resize', cols, rows }));
   const attach = () => conn.send({ type: 'attach', chapter, cols: term.cols, rows: term.rows });
