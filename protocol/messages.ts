@@ -30,10 +30,23 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   /** Attach this socket to a chapter's shell (started if needed); the reply is `attached`. */
   z.strictObject({ type: z.literal('attach'), chapter: IdSchema, cols, rows }),
   /** Keystrokes typed into the terminal. */
-  z.strictObject({ type: z.literal('input'), data: z.string().min(1).max(32 * 1024) }),
+  z.strictObject({
+    type: z.literal('input'),
+    data: z
+      .string()
+      .min(1)
+      .max(32 * 1024),
+  }),
   z.strictObject({ type: z.literal('resize'), cols, rows }),
   /** The page has written this many more bytes of output. */
-  z.strictObject({ type: z.literal('ack'), bytes: z.number().int().positive().max(64 * 1024 * 1024) }),
+  z.strictObject({
+    type: z.literal('ack'),
+    bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024),
+  }),
   /** Type the step's command number `index` into the chapter's shell. */
   z.strictObject({ type: z.literal('run'), chapter: IdSchema, step: IdSchema, index: z.number().int().min(0).max(100) }),
   /** Run the step's check now. */
@@ -83,7 +96,12 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('check-result'), chapter: z.string(), step: z.string(), result: CheckResultSchema }),
   z.object({ type: z.literal('progress'), progress: ProgressSnapshotSchema }),
   z.object({ type: z.literal('stack-status'), services: z.array(ServiceStatusSchema) }),
-  z.object({ type: z.literal('chapter-run'), chapter: z.string(), state: z.enum(['running', 'passed', 'failed', 'stopped']), step: z.string().optional() }),
+  z.object({
+    type: z.literal('chapter-run'),
+    chapter: z.string(),
+    state: z.enum(['running', 'passed', 'failed', 'stopped']),
+    step: z.string().optional(),
+  }),
   /** Something the page asked for could not be done; `code` is stable, `message` a full sentence. */
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
