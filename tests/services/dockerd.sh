@@ -5,7 +5,7 @@ set -euo pipefail
 if docker info >/dev/null 2>&1; then echo "dockerd: already running"; exit 0; fi
 command -v dockerd >/dev/null || { echo "dockerd: not installed (apt-get install docker.io)" >&2; exit 1; }
 log=${TMPDIR:-/tmp}/tutorial-dockerd.log
-nohup dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
+setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then echo "dockerd: started"; exit 0; fi
   sleep 0.5

@@ -37,7 +37,7 @@ fi
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "opensearch: a node (pid $(cat "$pidfile")) is starting, waiting for it"
 else
-  OPENSEARCH_PORT=$port OPENSEARCH_HOME="$state" nohup "$java" -Xms512m -Xmx512m \
+  OPENSEARCH_PORT=$port OPENSEARCH_HOME="$state" setsid nohup "$java" -Xms512m -Xmx512m \
     -cp "$here/target/classes:$(cat "$cp_file")" Main >"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
 fi
