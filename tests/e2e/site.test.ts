@@ -214,6 +214,10 @@ test.describe('a chapter page', () => {
   });
 });
 
+// The README's screenshots are rewritten only on request (UPDATE_SCREENSHOTS=1 npx playwright
+// test), so a test run leaves the working tree as it found it; otherwise they go to test-results/.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots';
+
 test.describe('screenshots for the README', () => {
   for (const theme of ['light', 'dark'] as const) {
     test(`a chapter page in the ${theme} theme`, async ({ page, server }) => {
@@ -227,7 +231,7 @@ test.describe('screenshots for the README', () => {
       await expect(step(page, 'find-the-note')).toHaveAttribute('data-state', 'failed');
       await page.mouse.move(0, 0);
       await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
-      await page.screenshot({ path: `docs/screenshots/chapter-${theme}.png` });
+      await page.screenshot({ path: `${SHOTS}/chapter-${theme}.png` });
     });
   }
 });
