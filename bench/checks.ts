@@ -10,7 +10,7 @@ import { CONTENT_DIR } from '../server/paths.ts';
 import { startFluentdMonitor } from '../tests/fakes/fluentd-monitor.ts';
 import { startKibana } from '../tests/fakes/kibana.ts';
 import { freePort } from './lib/proc.ts';
-import { type Bench, repeat, type Row } from './lib/report.ts';
+import { type Bench, type Row, repeat } from './lib/report.ts';
 
 /**
  * Checks: the time until the last result of a whole chapter's checks, with every service up
@@ -74,12 +74,16 @@ function standIn(): Promise<{ server: Server; url: string }> {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<html>Adminer stand-in</html>');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
+  );
 }
 
 function tcpListener(): Promise<{ server: TcpServer; port: number }> {
   const server = createTcpServer((s) => s.destroy());
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })),
+  );
 }
 
 /** Runs every check at once (as pressing Check on every step) and returns the time to the last result. */

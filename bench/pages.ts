@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join, posix } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startOurs } from './lib/backends.ts';
-import { freePort, REPO_ROOT, spawnTs, stopChild, until, waitForLine } from './lib/proc.ts';
-import { type Bench, type BenchContext, repeat, type Row, type Section } from './lib/report.ts';
+import { freePort, REPO_ROOT, stopChild, until, waitForLine } from './lib/proc.ts';
+import { type Bench, type BenchContext, type Row, repeat, type Section } from './lib/report.ts';
 import { summarize } from './lib/stats.ts';
 
 /**
@@ -15,7 +15,18 @@ import { summarize } from './lib/stats.ts';
  * repository's sources in a temporary folder, so the shared dist/ is never rebuilt or removed.
  */
 
-const COPIED = ['src', 'content', 'protocol', 'server', 'public', 'workspace', 'compose', 'astro.config.mjs', 'package.json', 'tsconfig.json'];
+const COPIED = [
+  'src',
+  'content',
+  'protocol',
+  'server',
+  'public',
+  'workspace',
+  'compose',
+  'astro.config.mjs',
+  'package.json',
+  'tsconfig.json',
+];
 
 /**
  * The copy lives under bench/.work/ (ignored by bench/.gitignore): inside the repository, so that
@@ -131,7 +142,9 @@ function bytesRows(name: string, dist: string, htmlPath: string, notes: string[]
     .sort((a, b) => b.gzip - a.gzip)
     .slice(0, 5)
     .map((a) => `${a.path.replace('/_astro/', '')} ${(a.gzip / 1000).toFixed(1)} KB gzip (${a.how})`);
-  notes.push(`${name} (${htmlPath}): ${assets.length} files; ${(inlineJs / 1000).toFixed(1)} KB of inline script in the HTML (not in the sums); largest JS: ${top.join('; ')}.`);
+  notes.push(
+    `${name} (${htmlPath}): ${assets.length} files; ${(inlineJs / 1000).toFixed(1)} KB of inline script in the HTML (not in the sums); largest JS: ${top.join('; ')}.`,
+  );
   return rows;
 }
 
@@ -150,12 +163,16 @@ async function warmStart(root: string, ctx: BenchContext): Promise<{ line: numbe
   const port = await freePort();
   const state = mkdtempSync(join(ctx.tmp, 'state-'));
   const t0 = performance.now();
-  const child = spawn('npx', ['tsx', 'server/cli.ts', 'start', '--port', String(port), '--state', state, '--workspace', join(state, 'ws')], {
-    cwd: root,
-    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    'npx',
+    ['tsx', 'server/cli.ts', 'start', '--port', String(port), '--state', state, '--workspace', join(state, 'ws')],
+    {
+      cwd: root,
+      env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   try {
     const { at } = await waitForLine(child, /ready at http/, 60_000);
     await until(() => healthz(port), '/healthz', 30_000, 2);
@@ -195,7 +212,13 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
   rows.push(...bytesRows('overview /', dist, 'index.html', notes));
 
   const warm = await repeat(ctx, 'warm start', () => warmStart(root, ctx));
-  rows.push({ label: '`astro build` (the build part of a cold start)', unit: 's', values: builds.map((b) => b / 1000), digits: 1, note: `${buildRuns} runs, no warm-up` });
+  rows.push({
+    label: '`astro build` (the build part of a cold start)',
+    unit: 's',
+    values: builds.map((b) => b / 1000),
+    digits: 1,
+    note: `${buildRuns} runs, no warm-up`,
+  });
   rows.push({
     label: 'warm start: `npx tsx server/cli.ts start` → URL line',
     unit: 'ms',
@@ -221,7 +244,14 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
   const loaded = { chapter: new Set<string>(), overview: new Set<string>() };
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const tti = await repeat(ctx, 'time to interactive', async () => {
@@ -239,7 +269,9 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
         }).observe(document, { subtree: true, childList: true, characterData: true });
       `);
       await page.goto(`http://127.0.0.1:${backend.port}/chapters/${chapter}/`, { waitUntil: 'load' });
-      await page.waitForFunction(() => (window as unknown as { __connectedAt?: number }).__connectedAt !== undefined, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as unknown as { __connectedAt?: number }).__connectedAt !== undefined, null, {
+        timeout: 30_000,
+      });
       const r = await page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
         return {
@@ -274,28 +306,40 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
           ['gzip', c.reduce((a, b) => a + b.gzip, 0)],
           ['brotli', c.reduce((a, b) => a + b.brotli, 0)],
         ] as const) {
-          const target = kind === 'js' && k !== 'raw' && name.startsWith('chapter') ? { op: '<=' as const, value: 250, text: '≤ 250 KB' } : undefined;
-          rows.push({ label: `${name}: ${kind.toUpperCase()} Chromium loaded, ${k}`, unit: 'KB', values: [v / 1000], digits: 1, ...(target ? { target } : {}) });
+          const target =
+            kind === 'js' && k !== 'raw' && name.startsWith('chapter') ? { op: '<=' as const, value: 250, text: '≤ 250 KB' } : undefined;
+          rows.push({
+            label: `${name}: ${kind.toUpperCase()} Chromium loaded, ${k}`,
+            unit: 'KB',
+            values: [v / 1000],
+            digits: 1,
+            ...(target ? { target } : {}),
+          });
         }
       }
       notes.push(`${name}: Chromium requested ${files.length} JS/CSS files: ${files.map((f) => f.replace('/_astro/', '')).join(', ')}.`);
     }
     rows.push({ label: `chapter page: navigation start → DOMContentLoaded`, unit: 'ms', values: tti.map((t) => t.dcl), digits: 0 });
     rows.push({ label: `chapter page: navigation start → load event`, unit: 'ms', values: tti.map((t) => t.load), digits: 0 });
-    rows.push({ label: `chapter page: navigation start → terminal dock says Connected`, unit: 'ms', values: tti.map((t) => t.connected), digits: 0 });
+    rows.push({
+      label: `chapter page: navigation start → terminal dock says Connected`,
+      unit: 'ms',
+      values: tti.map((t) => t.connected),
+      digits: 0,
+    });
   } finally {
     await browser.close();
     await backend.stop();
   }
   notes.push(
-    'Our server sends these files uncompressed (server/http.ts: sirv with gzip and brotli off), so on the wire a page costs the raw figure; gzip (level 9) and brotli (quality 11) are what each file would cost compressed one by one. Static imports load with the page; dynamic ones when the code asks for them (the terminal), so the module-graph rows are bounds and the \"Chromium loaded\" rows (every script and stylesheet request of a real visit, sized from dist/) are what a page really costs.',
+    'Our server sends these files uncompressed (server/http.ts: sirv with gzip and brotli off), so on the wire a page costs the raw figure; gzip (level 9) and brotli (quality 11) are what each file would cost compressed one by one. Static imports load with the page; dynamic ones when the code asks for them (the terminal), so the module-graph rows are bounds and the "Chromium loaded" rows (every script and stylesheet request of a real visit, sized from dist/) are what a page really costs.',
     "Each time-to-interactive run uses a fresh browser context (empty cache) in one headless Chromium; Connected is observed with a MutationObserver on the dock's status element, in the page's clock.",
   );
   return {
     id: 'pages',
     title: 'Pages',
     method:
-      "A copy of the sources (src, content, protocol, server, public, workspace, compose, configs) in bench/.work/ (removed afterwards) is built with `astro build`, so the shared dist/ is never touched. Bytes: the JS and CSS a page loads, from its script and stylesheet tags and the JS module graph (static and dynamic imports), 1 KB = 1,000 bytes, one value (deterministic). Warm start: `npx tsx server/cli.ts start` with dist/ present, from spawn to the URL line and to `GET /healthz` answering. Cold start: measured as `astro build` time plus warm start (removing the shared dist/ is not an option while others test). Time to interactive: headless Chromium (playwright-core, /usr/bin/chromium) opening a chapter page served by our server.",
+      'A copy of the sources (src, content, protocol, server, public, workspace, compose, configs) in bench/.work/ (removed afterwards) is built with `astro build`, so the shared dist/ is never touched. Bytes: the JS and CSS a page loads, from its script and stylesheet tags and the JS module graph (static and dynamic imports), 1 KB = 1,000 bytes, one value (deterministic). Warm start: `npx tsx server/cli.ts start` with dist/ present, from spawn to the URL line and to `GET /healthz` answering. Cold start: measured as `astro build` time plus warm start (removing the shared dist/ is not an option while others test). Time to interactive: headless Chromium (playwright-core, /usr/bin/chromium) opening a chapter page served by our server.',
     rows,
     notes,
   };

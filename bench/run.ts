@@ -4,7 +4,7 @@
  * bench/RESULTS.md with the machine it ran on. Targets are reported, never enforced.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checks } from './checks.ts';
@@ -49,11 +49,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'tutorial-bench-'));
 const m = machine();
 const started = performance.now();
 const sections: Section[] = [];
+/** Load average (1 min) before and after each benchmark: other work on the machine moves every figure. */
+const loads: string[] = [];
 const failures: string[] = [];
 const log = (line: string) => console.log(line);
 try {
   for (const name of only) {
     const t0 = performance.now();
+    const load0 = loadavg()[0]!;
     log(`\n# ${name}`);
     try {
       const s = await BENCHES[name]!({ runs, warmup, tmp, log });
@@ -64,7 +67,9 @@ try {
       failures.push(msg);
       console.error(msg);
     }
-    log(`  (${name} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    const took = (performance.now() - t0) / 1000;
+    loads.push(`${name} ${took.toFixed(0)} s, load ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
+    log(`  (${name} took ${took.toFixed(0)} s)`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
@@ -77,6 +82,8 @@ const md = [
   `Written by \`${command}\` (bench/run.ts) on ${m.date}; the whole run took ${total.toFixed(0)} s. ${runs} measured run${runs === 1 ? '' : 's'} after ${warmup} warm-up run${warmup === 1 ? '' : 's'} per figure unless a section says otherwise; targets are compared with the median. See bench/README.md for what each benchmark measures.`,
   '',
   `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}; ${m.memory} memory; Linux ${m.kernel}; Node ${m.node}.`,
+  '',
+  `Duration and 1-minute load average before → after each benchmark (other work on the machine moves the figures): ${loads.join('; ')}.`,
   '',
   ...sections.flatMap((s) => [sectionMarkdown(s), '']),
   ...(failures.length ? ['## Benchmarks that did not finish', '', ...failures.map((f) => `- ${f.split('\n')[0]}`), ''] : []),

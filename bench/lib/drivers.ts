@@ -99,15 +99,15 @@ export abstract class Driver {
   protected feed(chunk: Uint8Array | string, written: () => void): void {
     this.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
     this.chunks += 1;
-    let matched: Waiter[] | undefined;
+    const matched: Waiter[] = [];
     if (this.#waiters.length > 0) {
       const text = typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
       for (const w of this.#waiters) {
         const window = w.buf + text;
-        if (window.includes(w.pattern)) (matched ??= []).push(w);
+        if (window.includes(w.pattern)) matched.push(w);
         else w.buf = w.pattern.length > 1 ? window.slice(-(w.pattern.length - 1)) : '';
       }
-      if (matched) this.#waiters = this.#waiters.filter((w) => !matched!.includes(w));
+      if (matched.length > 0) this.#waiters = this.#waiters.filter((w) => !matched.includes(w));
     } else if (typeof chunk !== 'string') {
       // Keep the decoder's state right for the next waiter.
       this.#decoder.decode(chunk, { stream: true });
@@ -115,7 +115,7 @@ export abstract class Driver {
     const bytes = this.bytes;
     const done = () => {
       written();
-      if (matched) {
+      if (matched.length > 0) {
         const at = performance.now();
         for (const w of matched) w.resolve({ at, bytes });
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, closeSync, existsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../server/paths.ts';
 
@@ -43,10 +43,11 @@ export function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) {
-      out.push(c);
-      walk(c);
-    }
+    for (const [c, pp] of parent)
+      if (pp === p) {
+        out.push(c);
+        walk(c);
+      }
   };
   walk(pid);
   return out;
@@ -55,7 +56,12 @@ export function descendants(pid: number): number[] {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `f` until it is truthy; throws after `timeoutMs`. */
-export async function until<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000, everyMs = 5): Promise<T> {
+export async function until<T>(
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 5,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
@@ -66,7 +72,11 @@ export async function until<T>(f: () => T | undefined | false | Promise<T | unde
 }
 
 /** Node with tsx's loader: runs a TypeScript file in a child process on the same Node as the bench. */
-export function spawnTs(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {}): ChildProcess {
+export function spawnTs(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {},
+): ChildProcess {
   return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, file), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
@@ -79,7 +89,10 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 60
   return new Promise((resolve, reject) => {
     let buf = '';
     let err = '';
-    const t = setTimeout(() => fail(new Error(`No line matching ${pattern} within ${timeoutMs} ms. stderr: ${err.slice(-2000)}`)), timeoutMs);
+    const t = setTimeout(
+      () => fail(new Error(`No line matching ${pattern} within ${timeoutMs} ms. stderr: ${err.slice(-2000)}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       const at = performance.now();
       buf += d.toString('utf8');
@@ -98,7 +111,8 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 60
     const onErr = (d: Buffer) => {
       err += d.toString('utf8');
     };
-    const onExit = (code: number | null) => fail(new Error(`The child exited (${code}) before printing ${pattern}. stderr: ${err.slice(-2000)}`));
+    const onExit = (code: number | null) =>
+      fail(new Error(`The child exited (${code}) before printing ${pattern}. stderr: ${err.slice(-2000)}`));
     const cleanup = () => {
       clearTimeout(t);
       child.stdout?.off('data', onData);

@@ -60,7 +60,14 @@ export function summaryOf(row: Row): Summary {
 
 /** A section as Markdown: a table with min / median / max and the target. */
 export function sectionMarkdown(s: Section): string {
-  const lines = [`## ${s.title}`, '', s.method, '', '| measure | unit | runs | min | median | max | target | verdict |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    `## ${s.title}`,
+    '',
+    s.method,
+    '',
+    '| measure | unit | runs | min | median | max | target | verdict |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of s.rows) {
     const m = summarize(r.values);
     const d = r.digits ?? 1;
