@@ -1,7 +1,8 @@
 // @ts-check
+
+import { readdirSync, readFileSync } from 'node:fs';
 import mdx from '@astrojs/mdx';
 import starlight from '@astrojs/starlight';
-import { readdirSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
 
@@ -47,7 +48,13 @@ export default defineConfig({
         PageTitle: './src/components/PageTitle.astro',
       },
       sidebar: [
-        { label: 'Start here', items: [{ label: 'Overview', link: '/' }, { label: 'Your progress', link: '/progress/' }] },
+        {
+          label: 'Start here',
+          items: [
+            { label: 'Overview', link: '/' },
+            { label: 'Your progress', link: '/progress/' },
+          ],
+        },
         { label: 'Chapters', items: chapterSlugs() },
       ],
     }),

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST_DIR, REPO_ROOT } from './paths.ts';
@@ -29,7 +30,20 @@ export function siteIsStale(): boolean {
 export async function buildIfNeeded(force = false, onStart: () => void = () => {}): Promise<boolean> {
   if (!force && !siteIsStale()) return false;
   onStart();
-  const { build } = await import('astro');
-  await build({ root: REPO_ROOT, logLevel: 'warn' });
+  // A child process with NODE_ENV=production: Astro keeps a NODE_ENV it finds (a test runner
+  // sets "test"), and then builds a development site, without search.
+  const astro = join(REPO_ROOT, 'node_modules', '.bin', 'astro');
+  const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    let output = '';
+    const child = spawn(astro, ['build', '--silent'], { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'production' } });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.on('close', (code) => resolve({ code, output }));
+  });
+  if (result.code !== 0) throw new Error(`Building the site failed:\n${result.output.trim()}`);
   return true;
 }

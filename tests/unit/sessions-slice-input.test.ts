@@ -11,7 +11,7 @@ describe('sliceInput', () => {
   });
 
   it('never splits an escape sequence at a slice end', () => {
-    const keys = 'x'.repeat(60) + '\x1b[A' + 'y'.repeat(10) + '\x1b[200~pasted\x1b[201~';
+    const keys = `${'x'.repeat(60)}\x1b[A${'y'.repeat(10)}\x1b[200~pasted\x1b[201~`;
     for (const size of [16, 61, 62, 63, 64, 70, 75]) {
       const slices = sliceInput(keys, size);
       expect(slices.join('')).toBe(keys);
