@@ -23,9 +23,6 @@ export interface TerminalSocketOptions {
   log: (line: string) => void;
 }
 
-/** Output characters joined into one frame at most (a flood still flows in frames of this size). */
-const MAX_OUTPUT_FRAME_CHARS = 64 * 1024;
-
 /** Close codes (RFC 6455): going away (server shutdown), policy violation. */
 const GOING_AWAY = 1001;
 const POLICY = 1008;
@@ -123,24 +120,7 @@ export class TerminalSockets {
     let bad = 0;
     let tokens = this.o.maxMessagesPerSecond * 2;
     let refill = Date.now();
-    // Output is joined into one frame per turn of the event loop: under a flood libuv hands us
-    // several pty reads of a few KB in one poll phase, and one frame for all of them means fewer
-    // frames, fewer acks and fewer xterm writes on the page; a lone keystroke's echo still
-    // leaves at once (setImmediate runs right after the poll phase).
-    let pending: string[] = [];
-    let pendingChars = 0;
-    let scheduled = false;
-    const flushOutput = () => {
-      scheduled = false;
-      if (pending.length === 0) return;
-      const text = pending.length === 1 ? pending[0]! : pending.join('');
-      pending = [];
-      pendingChars = 0;
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
-    };
     const send = (m: ServerMessage) => {
-      // A control message never overtakes output the shell printed before it.
-      flushOutput();
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
     const refuse = (code: string, message: string) => {
@@ -149,13 +129,7 @@ export class TerminalSockets {
     };
     const sink: SessionSink = {
       output: (text) => {
-        pending.push(text);
-        pendingChars += text.length;
-        if (pendingChars >= MAX_OUTPUT_FRAME_CHARS) flushOutput();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(flushOutput);
-        }
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
       },
       // Only the attached socket hears its shell end: the sink is the session's one link to it,
       // so no listener is left behind on a session this socket has left.
