@@ -32,6 +32,8 @@ __tut_prompt() {
 }
 PROMPT_COMMAND="__tut_prompt${'$'}{PROMPT_COMMAND:+; $PROMPT_COMMAND}"
 export TUTORIAL_WORKSPACE="$PWD"
+# A plain "docker compose ..." (as the hints of the checks write it) finds the stack.
+if [ -z "$COMPOSE_FILE" ] && [ -f "$PWD/compose/docker-compose.yml" ]; then export COMPOSE_FILE="$PWD/compose/docker-compose.yml"; fi
 # The workspace's virtualenv, once a chapter has made it, is active in every chapter's shell.
 if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv/bin/activate"; fi
 `;
