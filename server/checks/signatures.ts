@@ -167,6 +167,14 @@ export const SIGNATURES: readonly Signature[] = [
     fix: "Install the Compose plugin (Debian and Ubuntu: `sudo apt-get install docker-compose-plugin` from Docker's repository; Docker Desktop includes it) and check with `docker compose version`.",
   },
   {
+    id: 'images-not-pulled',
+    pattern: /lookup (registry-1\.docker\.io|docker\.elastic\.co)[^\n]*(?:no such host|i\/o timeout|server misbehaving)|No such image: (\S+)/,
+    where: LOGS,
+    look: '`docker image ls`; the output of `docker compose create`',
+    cause: "The stack's images are not on this machine: Docker could not download them (the registry was out of reach), so nothing can start yet.",
+    fix: 'Check that Docker reaches the internet (`docker pull hello-world`; behind a proxy, set it in Docker Desktop or /etc/systemd/system/docker.service.d), then run `docker compose -f compose/docker-compose.yml create` again: it continues where it stopped.',
+  },
+  {
     id: 'dvc-already-tracked-by-git',
     pattern: /output '([^']+)' is already tracked by SCM/,
     where: LOGS,

@@ -105,6 +105,16 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     text: "docker: 'compose' is not a docker command.\nSee 'docker --help'",
   },
   {
+    id: 'images-not-pulled',
+    label: 'Command output (last 40 lines)',
+    text: 'Error response from daemon: no such image: postgres:17.6-bookworm: No such image: postgres:17.6-bookworm',
+  },
+  {
+    id: 'images-not-pulled',
+    label: 'Container logs (last 20 lines)',
+    text: 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host',
+  },
+  {
     id: 'dvc-already-tracked-by-git',
     label: 'Command output (last 40 lines)',
     text: "ERROR: output 'data' is already tracked by SCM (e.g. Git).\n    You can remove it from Git, then add to DVC.\n        To stop tracking from Git:\n            git rm -r --cached 'data'\n            git commit -m \"stop tracking data\"",
