@@ -168,10 +168,12 @@ export const SIGNATURES: readonly Signature[] = [
   },
   {
     id: 'images-not-pulled',
-    pattern: /lookup (registry-1\.docker\.io|docker\.elastic\.co)[^\n]*(?:no such host|i\/o timeout|server misbehaving)|No such image: (\S+)/,
+    pattern:
+      /lookup (registry-1\.docker\.io|docker\.elastic\.co)[^\n]*(?:no such host|i\/o timeout|server misbehaving)|No such image: (\S+)/,
     where: LOGS,
     look: '`docker image ls`; the output of `docker compose create`',
-    cause: "The stack's images are not on this machine: Docker could not download them (the registry was out of reach), so nothing can start yet.",
+    cause:
+      "The stack's images are not on this machine: Docker could not download them (the registry was out of reach), so nothing can start yet.",
     fix: 'Check that Docker reaches the internet (`docker pull hello-world`; behind a proxy, set it in Docker Desktop or /etc/systemd/system/docker.service.d), then run `docker compose -f compose/docker-compose.yml create` again: it continues where it stopped.',
   },
   {
