@@ -30,12 +30,15 @@ export function siteIsStale(): boolean {
 export async function buildIfNeeded(force = false, onStart: () => void = () => {}): Promise<boolean> {
   if (!force && !siteIsStale()) return false;
   onStart();
-  // A child process with NODE_ENV=production: Astro keeps a NODE_ENV it finds (a test runner
-  // sets "test"), and then builds a development site, without search.
+  // A child process with NODE_ENV=production and without the variables a test runner sets
+  // (Vitest puts DEV=1, MODE=test, SSR, BASE_URL into process.env): Astro takes them over and
+  // then builds a development site, without search.
   const astro = join(REPO_ROOT, 'node_modules', '.bin', 'astro');
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  for (const k of Object.keys(env)) if (/^(DEV|PROD|MODE|SSR|BASE_URL|TEST|VITEST.*)$/.test(k)) delete env[k];
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
     let output = '';
-    const child = spawn(astro, ['build', '--silent'], { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'production' } });
+    const child = spawn(astro, ['build', '--silent'], { cwd: REPO_ROOT, env });
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
     });

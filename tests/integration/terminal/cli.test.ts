@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../../server/paths.ts';
+import { buildIfNeeded } from '../../../server/build.ts';
+import { DIST_DIR, REPO_ROOT } from '../../../server/paths.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
 /** `npm start`'s program, as a child process, with its output collected. */
@@ -41,6 +42,17 @@ function scratch(): string {
   cleanup.push(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }
+
+describe('the site build', () => {
+  it('is a production build (with search) even when started from a test runner', async () => {
+    // Vitest puts DEV=1, MODE=test and NODE_ENV=test into this process's environment.
+    expect(process.env.VITEST).toBeTruthy();
+    expect(await buildIfNeeded(true)).toBe(true);
+    const html = readFileSync(join(DIST_DIR, 'index.html'), 'utf8');
+    expect(html).not.toContain('Search is only available in production builds');
+    expect(existsSync(join(DIST_DIR, 'pagefind', 'pagefind.js'))).toBe(true);
+  });
+});
 
 describe('npm start', () => {
   it('prints the URL it serves, and on Ctrl-C stops with every shell it started', async () => {
