@@ -40,6 +40,12 @@ export class SessionError extends Error {
   }
 }
 
+/**
+ * What the page's terminal sends by itself, not the learner: a cursor position report, a device
+ * attributes reply, focus in/out. They do not put text on the prompt line.
+ */
+const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
+
 /** Thrown when a command is typed into a shell that is still busy with another. */
 export class ShellBusyError extends SessionError {
   constructor() {
@@ -113,6 +119,8 @@ export class TerminalSession {
   #paused = false;
   /** The shell is running a command (Enter was pressed) and has not shown its prompt again. */
   #busy = true;
+  /** The learner has typed at the prompt without running it: a Run would be typed onto it. */
+  #lineHasText = false;
   /** The shell has shown its first prompt. */
   #prompted = false;
   #waiters = new Set<(end: CommandEnd) => void>();
@@ -155,6 +163,11 @@ export class TerminalSession {
   /** True while a command runs; false at the prompt. */
   get busy(): boolean {
     return this.#busy;
+  }
+
+  /** True when the learner has typed at the prompt and not run it (nor cleared it) yet. */
+  get lineHasText(): boolean {
+    return this.#lineHasText;
   }
 
   /** True while the pty is paused because the reader has not acknowledged enough output. */
@@ -221,7 +234,15 @@ export class TerminalSession {
    */
   input(data: string): void {
     if (this.#exit || this.#closing) return;
-    if (/[\r\n]/.test(data)) this.#busy = true;
+    if (/[\r\n]/.test(data)) {
+      this.#busy = true;
+      this.#lineHasText = false;
+    } else if (data === '\x03' || data.includes('\x15')) {
+      // Ctrl-C and Ctrl-U leave an empty prompt line.
+      this.#lineHasText = false;
+    } else if (!this.#busy && !TERMINAL_REPLY.test(data)) {
+      this.#lineHasText = true;
+    }
     if (data === '\x03' || data === '\x1c') {
       this.#input = [];
       this.#write(data);
@@ -348,6 +369,7 @@ export class TerminalSession {
     }
     for (const end of ends) {
       this.#busy = false;
+      this.#lineHasText = false;
       this.#prompted = true;
       this.#openInput();
       const waiters = [...this.#waiters];

@@ -123,6 +123,13 @@ export class StepController {
     // A shell that is still starting gets a moment to show its first prompt.
     await session.started(10_000);
     if (session.busy) throw new RequestError('shell-busy', new ShellBusyError().message);
+    // Typed onto the learner's unfinished line, the command would run as something else.
+    if (session.lineHasText) {
+      throw new RequestError(
+        'line-not-empty',
+        'There is text at the prompt that has not been run. Press Enter to run it, or Ctrl-U to clear it, then press Run again.',
+      );
+    }
     const ended = session.typeCommand(command, { TUTORIAL_MARKER: marker, TUTORIAL_STEP: key });
     await this.#store(chapter, step, { state: 'running', at: new Date().toISOString() });
     this.deps.broadcast({ type: 'command-started', chapter: chapter.id, step: step.id, index, marker });

@@ -56,6 +56,24 @@ describe('Clicked commands report their exit status', () => {
     expect(ended.exitCode).toBe(130);
   });
 
+  it('a click onto a half-typed prompt line is refused, and works once the line is cleared', async () => {
+    await pollUntil(() => !server.sessions.get('term-a')!.busy, 'the prompt');
+    client.input('echo half-typ');
+    await pollUntil(() => server.sessions.get('term-a')!.lineHasText, 'the typed text to reach the session');
+    let from = client.messages.length;
+    client.send({ type: 'run', chapter: 'term-a', step: 'succeeds', index: 0 });
+    expect(await client.waitFor((m) => m.type === 'error', 'the refusal', from)).toEqual({
+      type: 'error',
+      code: 'line-not-empty',
+      message: 'There is text at the prompt that has not been run. Press Enter to run it, or Ctrl-U to clear it, then press Run again.',
+    });
+    // Ctrl-U clears the line; the same click then runs the command as written.
+    client.input('\x15');
+    from = client.messages.length;
+    expect(await run('succeeds')).toMatchObject({ exitCode: 0 });
+    expect(client.messages.slice(from).some((m) => m.type === 'error')).toBe(false);
+  });
+
   it('output that imitates a command end does not count: the shell stays busy', async () => {
     const session = server.sessions.get('term-a')!;
     await pollUntil(() => !session.busy, 'the prompt');
