@@ -1,10 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunch } from './tests/helpers/env.ts';
 
 // Shells under test skip the machine's ~/.bashrc (see server/shell-integration.ts).
 process.env.TUTORIAL_SKIP_BASHRC = '1';
-
-// Debian's Chromium: Playwright's own browser download is not possible on these machines.
-const executablePath = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -18,18 +16,7 @@ export default defineConfig({
   globalSetup: './tests/e2e/global-setup.ts',
   use: {
     browserName: 'chromium',
-    launchOptions: {
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    launchOptions: chromiumLaunch,
     trace: 'retain-on-failure',
   },
 });

@@ -4,6 +4,7 @@ import { get } from 'node:http';
 import { join, posix } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { chromiumLaunch } from '../tests/helpers/env.ts';
 import { startOurs } from './lib/backends.ts';
 import { freePort, REPO_ROOT, stopChild, until, waitForLine } from './lib/proc.ts';
 import { type Bench, type BenchContext, type Row, repeat, type Section } from './lib/report.ts';
@@ -242,17 +243,7 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
   // Time to interactive in Chromium: our server (child process) serving the copy's dist/.
   const backend = await startOurs({ distDir: dist, contentDir: join(root, 'content'), stackStatusSeconds: 5 });
   const loaded = { chapter: new Set<string>(), overview: new Set<string>() };
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await chromium.launch(chromiumLaunch);
   try {
     const tti = await repeat(ctx, 'time to interactive', async () => {
       const context = await browser.newContext();

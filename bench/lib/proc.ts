@@ -1,22 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../server/paths.ts';
+import { pollUntil } from '../../tests/helpers/net.ts';
 
+export { freePort } from '../../tests/helpers/net.ts';
 export { REPO_ROOT };
-
-/** A free TCP port on 127.0.0.1 (closed again at once). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident set size of a process in bytes (VmRSS), or NaN once it is gone. */
 export function rssOf(pid: number): number {
@@ -55,20 +44,14 @@ export function descendants(pid: number): number[] {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `f` until it is truthy; throws after `timeoutMs`. */
-export async function until<T>(
+/** Polls `f` until it is truthy; throws after `timeoutMs` (every 5 ms: the bench times what it waits for). */
+export function until<T>(
   f: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
   timeoutMs = 30_000,
   everyMs = 5,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what} after ${timeoutMs} ms.`);
-    await sleep(everyMs);
-  }
+  return pollUntil(f, what, timeoutMs, everyMs);
 }
 
 /** Node with tsx's loader: runs a TypeScript file in a child process on the same Node as the bench. */

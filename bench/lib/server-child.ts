@@ -3,31 +3,20 @@
  * its memory are apart from the bench's clients. Options come as JSON in BENCH_SERVER_OPTIONS;
  * prints one line `READY {"port":..,"token":..,"pid":..}` when it listens and stops on SIGTERM.
  */
+import { exitWhenAsked } from '../../server/shutdown.ts';
 import { startTestServer } from '../../tests/helpers/server.ts';
 
 const options = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>;
 const server = await startTestServer(options);
 console.log(`READY ${JSON.stringify({ port: server.port, token: server.token, pid: process.pid, url: server.url })}`);
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  server.dispose().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-  setTimeout(() => {
-    server.sessions.closeAllSync();
-    process.exit(1);
-  }, 5000).unref();
-};
-process.on('SIGTERM', stop);
+const stop = exitWhenAsked({ close: () => server.dispose(), closeSync: () => server.sessions.closeAllSync() });
+process.on('SIGTERM', () => stop('SIGTERM'));
 // The memory benchmark asks for a collection before it reads the resident size.
 process.on('SIGUSR2', () => {
   (globalThis as { gc?: () => void }).gc?.();
   setTimeout(() => console.log('GC-DONE'), 200);
 });
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
+process.on('SIGINT', () => stop('SIGINT'));
+process.stdin.on('end', () => stop('stdin closed'));
 process.stdin.resume();

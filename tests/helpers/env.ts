@@ -24,6 +24,24 @@ export const testEnv = {
   chromium: process.env.TEST_CHROMIUM ?? '/usr/bin/chromium',
 };
 
+/**
+ * How Debian's Chromium is started for the e2e tests and the page benchmarks (Playwright's own
+ * browser download is not possible on these machines): root needs --no-sandbox, and without the
+ * background-networking flags Chromium tries to reach Google's hosts at every start.
+ */
+export const chromiumLaunch = {
+  executablePath: testEnv.chromium,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+};
+
 /** Path of an executable inside the test virtualenv. */
 export function venvBin(name: string): string {
   return join(testEnv.venv, 'bin', name);

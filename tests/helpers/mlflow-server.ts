@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testEnv, venvBin } from './env.ts';
+import { freePort } from './net.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -94,17 +94,6 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
 }
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs one statement against the `postgres` database as the test role. Through the venv's

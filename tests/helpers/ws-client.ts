@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { FLOW, type ServerMessage } from '../../protocol/messages.ts';
+import { pollUntil } from './net.ts';
 
 /**
  * A real `ws` client for the terminal websocket, written the way the page uses it: JSON control
@@ -24,21 +25,7 @@ export interface ClientOptions {
   token?: string;
 }
 
-/** Polls `f` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function pollUntil<T>(
-  f: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string | (() => string),
-  timeoutMs = 20_000,
-  everyMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${typeof what === 'string' ? what : what()} after ${timeoutMs} ms.`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { pollUntil };
 
 /** The Origin our own pages send. */
 export function ownOrigin(port: number): string {

@@ -6,19 +6,12 @@ import { elasticsearchModule as elasticsearch } from '../../../server/checks/pro
 import { mlflowModule as mlflow } from '../../../server/checks/probes/mlflow.ts';
 import type { ProbeContext } from '../../../server/checks/types.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
+import { freePort } from '../../helpers/net.ts';
 
 // A TCP server that accepts connections and never writes a byte: a hung service.
 let silent: Server;
 let silentUrl: string;
 const sockets = new Set<Socket>();
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 function ctx(timeoutMs: number, endpoints = DEFAULT_ENDPOINTS): ProbeContext {
   return { workspace: '/tmp', endpoints, signal: AbortSignal.timeout(timeoutMs), timeoutMs, env: process.env };
@@ -39,7 +32,7 @@ afterAll(async () => {
 
 describe('http-client helper', () => {
   it('reports a refused connection as "refused", before the deadline', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/`;
+    const url = `http://127.0.0.1:${await freePort()}/`;
     const signal = AbortSignal.timeout(10_000);
     const out = await httpRequest(url, { signal });
     expect(out).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
@@ -86,7 +79,7 @@ describe('probe deadlines', () => {
   });
 
   it('a closed port fails the probe with "not running" and the start command', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const r = await mlflow.run(mlflow.schema.parse({ kind: 'mlflow', url, health: true }), ctx(10_000));
     expect(r.message).toBe(`The MLflow server is not running at ${url}: the connection was refused.`);
     expect(r.hint).toBe('Start it with `docker compose up -d mlflow`, then check again.');

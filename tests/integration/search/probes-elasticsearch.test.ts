@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchProbe, elasticsearchProbe } from '../../../protocol/probes/elasticsearch.ts';
 import { runProbe } from '../../../server/checks/engine.ts';
@@ -7,6 +6,7 @@ import { elasticsearchModule as elasticsearch } from '../../../server/checks/pro
 import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
 import { type EsBannerFake, startEsBanner } from '../../fakes/es-banner.ts';
 import { testEnv } from '../../helpers/env.ts';
+import { freePort } from '../../helpers/net.ts';
 
 // The real OpenSearch node from tests/services/opensearch/start.sh stands in for Elasticsearch:
 // every API this probe uses (/_cluster/health, /_cat/indices, /_count?q=, /) is shared.
@@ -23,15 +23,6 @@ function check(spec: Omit<ElasticsearchProbe, 'kind' | 'atLeast'> & { atLeast?: 
 async function os_(method: string, path: string, body?: string, type = 'application/json') {
   const res = await fetch(`${os}${path}`, { method, body, headers: { 'content-type': type } });
   return { status: res.status, json: (await res.json()) as { errors?: boolean } };
-}
-
-/** A port on 127.0.0.1 that nothing listens on: bound once to get a free number, then closed. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 beforeAll(async () => {
@@ -99,7 +90,7 @@ describe('elasticsearch probe against a real OpenSearch node', () => {
   });
 
   it('fails at once with "not running" when the port is closed', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const r = await check({ health: ['green'] }, undefined, url);
     expect(r.ok).toBe(false);
     expect(r.message).toBe(`Elasticsearch is not running at ${url}: the connection was refused.`);
