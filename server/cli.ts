@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { startTutorialServer } from './app.ts';
 import { buildIfNeeded } from './build.ts';
 import { defaultStateDir, defaultWorkspace } from './paths.ts';
+import { exitWhenAsked } from './shutdown.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]
 
@@ -77,22 +78,9 @@ async function main(): Promise<void> {
   console.log(`Workspace: ${workspace}`);
   console.log('Press Ctrl-C to stop it (every shell it started ends too).');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.exit(130);
-    }
-    stopping = true;
-    console.log(`\nStopping (${signal})…`);
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-    setTimeout(() => {
-      server.sessions.closeAllSync();
-      process.exit(1);
-    }, 5000).unref();
-  };
+  const stop = exitWhenAsked({ close: () => server.close(), closeSync: () => server.sessions.closeAllSync() }, (signal) =>
+    console.log(`\nStopping (${signal})…`),
+  );
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => stop('SIGHUP'));
