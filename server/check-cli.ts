@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CheckResult } from '../protocol/result.ts';
 import { runCheck } from './checks/engine.ts';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
 import { ContentError, type LoadedChapter, loadChapters, resolveRef } from './content.ts';
 import { loadEndpoints } from './endpoints.ts';
 import { CONTENT_DIR, defaultWorkspace } from './paths.ts';
@@ -24,18 +25,9 @@ export interface StepOutcome {
 }
 
 /** Runs the CLI with these arguments; returns the exit status. */
-export async function main(
-  argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    err(`${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+export async function main(argv: string[], out: Out = toStdout, err: Out = toStderr): Promise<number> {
+  const args = parseOrExplain(() => parse(argv), USAGE, err);
+  if (!args) return 2;
   if (args.values.help) {
     out(`${USAGE}\n`);
     return 0;
@@ -105,8 +97,4 @@ function parse(argv: string[]) {
   });
 }
 
-if (process.argv[1]?.endsWith('check-cli.ts')) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, main);

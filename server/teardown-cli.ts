@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
 import { describeDocker, listProjectResources, pingDocker, removeProjectResources } from './docker.ts';
 import { loadEndpoints } from './endpoints.ts';
 
@@ -13,26 +14,23 @@ import { loadEndpoints } from './endpoints.ts';
 const USAGE = 'Usage: npm run teardown -- [--list] [--volumes] [--project NAME]';
 
 /** Runs the CLI with these arguments; returns the exit status. */
-export async function main(
-  argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  let values: { list: boolean; volumes: boolean; project?: string; help: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        list: { type: 'boolean', default: false },
-        volumes: { type: 'boolean', default: false },
-        project: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    err(`${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+export async function main(argv: string[], out: Out = toStdout, err: Out = toStderr): Promise<number> {
+  const parsed = parseOrExplain(
+    () =>
+      parseArgs({
+        args: argv,
+        options: {
+          list: { type: 'boolean', default: false },
+          volumes: { type: 'boolean', default: false },
+          project: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      }),
+    USAGE,
+    err,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   if (values.help) {
     out(`${USAGE}\n`);
     return 0;
@@ -75,8 +73,4 @@ export async function main(
   return r.failed.length ? 1 : 0;
 }
 
-if (process.argv[1]?.endsWith('teardown-cli.ts')) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, main);

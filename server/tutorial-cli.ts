@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Step } from '../protocol/content.ts';
 import type { Check } from '../protocol/probes/index.ts';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
 import { ContentError } from './content.ts';
 import { loadContentIndex } from './content-index.ts';
 import { loadEndpoints } from './endpoints.ts';
@@ -26,21 +27,10 @@ export function checkKinds(check: Check): string[] {
   return [...new Set(parts.flatMap(checkKinds))];
 }
 
-type Out = (s: string) => void;
-
 /** Runs the CLI with these arguments; returns the exit status. */
-export async function main(
-  argv: string[],
-  out: Out = (s) => process.stdout.write(s),
-  err: Out = (s) => process.stderr.write(s),
-): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    err(`${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+export async function main(argv: string[], out: Out = toStdout, err: Out = toStderr): Promise<number> {
+  const parsed = parseOrExplain(() => parse(argv), USAGE, err);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
     (values.help ? out : err)(`${USAGE}\n`);
@@ -168,12 +158,4 @@ function table(steps: StepReport[]): string {
   return text;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error((e as Error).stack ?? e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
