@@ -18,6 +18,8 @@ import sys
 
 from fluent import handler
 
+import delivery  # logging/delivery.py, beside this script
+
 FLUENTD_HOST = os.environ.get("FLUENTD_HOST", "127.0.0.1")
 FLUENTD_PORT = int(os.environ.get("FLUENTD_PORT", "24224"))
 MARKER = os.environ.get("TUTORIAL_MARKER")
@@ -53,22 +55,7 @@ def main():
     # 3. Plain text: stored in the `message` field.
     log.warning("Plain text message: the validation loss went up")
 
-    # The handler does not raise when fluentd is unreachable (logging must never crash the
-    # program); it keeps the events in memory and remembers the error. Say so plainly here,
-    # instead of letting the events silently never arrive.
-    error = fluent_handler.sender.last_error
-    fluent_handler.close()
-    if error is not None:
-        print(
-            f"Could not send the log records to fluentd at {FLUENTD_HOST}:{FLUENTD_PORT}: {error}. "
-            "Is the fluentd container running? Try: docker compose -f compose/docker-compose.yml ps fluentd",
-            file=sys.stderr,
-        )
-        return 1
-    print(f"Sent 3 log records with tag ds to fluentd at {FLUENTD_HOST}:{FLUENTD_PORT}.")
-    if MARKER:
-        print(f"marker: {MARKER}")
-    return 0
+    return delivery.report(fluent_handler, FLUENTD_HOST, FLUENTD_PORT, MARKER)
 
 
 if __name__ == "__main__":

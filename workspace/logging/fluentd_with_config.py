@@ -19,6 +19,8 @@ from pathlib import Path
 import yaml
 from fluent import handler
 
+import delivery  # logging/delivery.py, beside this script
+
 FLUENTD_HOST = os.environ.get("FLUENTD_HOST", "127.0.0.1")
 FLUENTD_PORT = int(os.environ.get("FLUENTD_PORT", "24224"))
 MARKER = os.environ.get("TUTORIAL_MARKER")
@@ -58,20 +60,7 @@ def main():
     log.info({"event": "parameters", "learning_rate": 0.01, "batch_size": 32})
     evaluate(log)
 
-    sender_handler = fluent_handler()
-    error = sender_handler.sender.last_error
-    sender_handler.close()
-    if error is not None:
-        print(
-            f"Could not send the log records to fluentd at {FLUENTD_HOST}:{FLUENTD_PORT}: {error}. "
-            "Is the fluentd container running? Try: docker compose -f compose/docker-compose.yml ps fluentd",
-            file=sys.stderr,
-        )
-        return 1
-    print(f"Sent 3 log records with tag ds to fluentd at {FLUENTD_HOST}:{FLUENTD_PORT}.")
-    if MARKER:
-        print(f"marker: {MARKER}")
-    return 0
+    return delivery.report(fluent_handler(), FLUENTD_HOST, FLUENTD_PORT, MARKER)
 
 
 if __name__ == "__main__":
