@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW } from '../../../protocol/messages.ts';
 import type { TerminalSession } from '../../../server/sessions.ts';
+import { alive } from '../../helpers/procs.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
@@ -25,15 +26,6 @@ function child(session: TerminalSession, name: string): number | undefined {
       return false;
     }
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('Flow control, UTF-8, resize and long input', () => {

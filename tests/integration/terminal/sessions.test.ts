@@ -2,20 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TerminalSession } from '../../../server/sessions.ts';
+import { alive } from '../../helpers/procs.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
 const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
-
-/** True while the process runs (a zombie has ended; it only waits to be collected). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts `sleep 1000 &`, `nohup sleep 1000 &` and a foreground `sleep 1000` in the attached shell
