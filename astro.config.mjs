@@ -24,7 +24,7 @@ function chapterSlugs() {
     .map((c) => c.slug);
 }
 
-// The site is static: the local server (server/http.ts) serves dist/ and adds the per-start
+// The site is static: the local server (server/web/http.ts) serves dist/ and adds the per-start
 // token to every HTML page it sends. Nothing is fetched from outside 127.0.0.1.
 export default defineConfig({
   site: 'http://127.0.0.1:4321',

@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunch } from './tests/helpers/env.ts';
 
-// Shells under test skip the machine's ~/.bashrc (see server/shell-integration.ts).
+// Shells under test skip the machine's ~/.bashrc (see server/terminal/shell-integration.ts).
 process.env.TUTORIAL_SKIP_BASHRC = '1';
 
 export default defineConfig({

@@ -159,14 +159,14 @@ function healthz(port: number): Promise<boolean> {
   });
 }
 
-/** `npx tsx server/cli.ts start` in the copy, timed to the URL line and to /healthz answering. */
+/** `npx tsx server/cli/start.ts start` in the copy, timed to the URL line and to /healthz answering. */
 async function warmStart(root: string, ctx: BenchContext): Promise<{ line: number; healthy: number }> {
   const port = await freePort();
   const state = mkdtempSync(join(ctx.tmp, 'state-'));
   const t0 = performance.now();
   const child = spawn(
     'npx',
-    ['tsx', 'server/cli.ts', 'start', '--port', String(port), '--state', state, '--workspace', join(state, 'ws')],
+    ['tsx', 'server/cli/start.ts', 'start', '--port', String(port), '--state', state, '--workspace', join(state, 'ws')],
     {
       cwd: root,
       env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
@@ -221,7 +221,7 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
     note: `${buildRuns} runs, no warm-up`,
   });
   rows.push({
-    label: 'warm start: `npx tsx server/cli.ts start` → URL line',
+    label: 'warm start: `npx tsx server/cli/start.ts start` → URL line',
     unit: 'ms',
     values: warm.map((w) => w.line),
     digits: 0,
@@ -323,14 +323,14 @@ async function measure(ctx: BenchContext, root: string): Promise<Section> {
     await backend.stop();
   }
   notes.push(
-    'Our server sends these files uncompressed (server/http.ts: sirv with gzip and brotli off), so on the wire a page costs the raw figure; gzip (level 9) and brotli (quality 11) are what each file would cost compressed one by one. Static imports load with the page; dynamic ones when the code asks for them (the terminal), so the module-graph rows are bounds and the "Chromium loaded" rows (every script and stylesheet request of a real visit, sized from dist/) are what a page really costs.',
+    'Our server sends these files uncompressed (server/web/http.ts: sirv with gzip and brotli off), so on the wire a page costs the raw figure; gzip (level 9) and brotli (quality 11) are what each file would cost compressed one by one. Static imports load with the page; dynamic ones when the code asks for them (the terminal), so the module-graph rows are bounds and the "Chromium loaded" rows (every script and stylesheet request of a real visit, sized from dist/) are what a page really costs.',
     "Each time-to-interactive run uses a fresh browser context (empty cache) in one headless Chromium; Connected is observed with a MutationObserver on the dock's status element, in the page's clock.",
   );
   return {
     id: 'pages',
     title: 'Pages',
     method:
-      'A copy of the sources (src, content, protocol, server, public, workspace, compose, configs) in bench/.work/ (removed afterwards) is built with `astro build`, so the shared dist/ is never touched. Bytes: the JS and CSS a page loads, from its script and stylesheet tags and the JS module graph (static and dynamic imports), 1 KB = 1,000 bytes, one value (deterministic). Warm start: `npx tsx server/cli.ts start` with dist/ present, from spawn to the URL line and to `GET /healthz` answering. Cold start: measured as `astro build` time plus warm start (removing the shared dist/ is not an option while others test). Time to interactive: headless Chromium (playwright-core, /usr/bin/chromium) opening a chapter page served by our server.',
+      'A copy of the sources (src, content, protocol, server, public, workspace, compose, configs) in bench/.work/ (removed afterwards) is built with `astro build`, so the shared dist/ is never touched. Bytes: the JS and CSS a page loads, from its script and stylesheet tags and the JS module graph (static and dynamic imports), 1 KB = 1,000 bytes, one value (deterministic). Warm start: `npx tsx server/cli/start.ts start` with dist/ present, from spawn to the URL line and to `GET /healthz` answering. Cold start: measured as `astro build` time plus warm start (removing the shared dist/ is not an option while others test). Time to interactive: headless Chromium (playwright-core, /usr/bin/chromium) opening a chapter page served by our server.',
     rows,
     notes,
   };

@@ -3,16 +3,16 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { ServerMessage } from '../protocol/messages.ts';
 import { runCheck } from './checks/engine.ts';
-import { loadContentIndex } from './content-index.ts';
-import { type Endpoints, loadEndpoints } from './endpoints.ts';
-import { createHttpHandler } from './http.ts';
 import { COMPOSE_DIR, CONTENT_DIR, DIST_DIR, REPO_ROOT, WORKSPACE_TEMPLATE } from './paths.ts';
-import { ProgressStore } from './progress.ts';
-import { allowedHosts, allowedOrigins, newToken } from './security.ts';
-import { SessionManager } from './sessions.ts';
-import { StackStatus } from './stack-status.ts';
-import { type ContentIndex, StepController } from './step-controller.ts';
-import { TerminalSockets } from './ws.ts';
+import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
+import { StackStatus } from './stack/status.ts';
+import { SessionManager } from './terminal/session-manager.ts';
+import { loadContentIndex } from './tutorial/content-index.ts';
+import { ProgressStore } from './tutorial/progress.ts';
+import { type ContentIndex, StepController } from './tutorial/step-controller.ts';
+import { createHttpHandler } from './web/http.ts';
+import { allowedHosts, allowedOrigins, newToken } from './web/security.ts';
+import { TerminalSockets } from './web/sockets.ts';
 
 export interface TutorialServerOptions {
   host: string;

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Step } from '../protocol/content.ts';
 import { runCheck } from '../server/checks/engine.ts';
-import { loadContentIndex } from '../server/content-index.ts';
-import { loadEndpoints } from '../server/endpoints.ts';
+import { checkKinds } from '../server/cli/tutorial.ts';
 import { CONTENT_DIR } from '../server/paths.ts';
-import type { ChapterInfo } from '../server/step-controller.ts';
-import { checkKinds } from '../server/tutorial-cli.ts';
-import { type StepReport, toJunit, verify } from '../server/verify.ts';
+import { loadEndpoints } from '../server/stack/endpoints.ts';
+import { loadContentIndex } from '../server/tutorial/content-index.ts';
+import type { ChapterInfo } from '../server/tutorial/step-controller.ts';
+import { type StepReport, toJunit, verify } from '../server/tutorial/verify.ts';
 import { startMlflowServer } from './helpers/mlflow-server.ts';
 
 /** Check kinds that need a service of the compose stack that cannot run on this machine. */

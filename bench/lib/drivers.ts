@@ -5,7 +5,7 @@ import headless from '@xterm/headless';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { FLOW, type ServerMessage } from '../../protocol/messages.ts';
-import { killSessionTree, type Shell, spawnShell } from '../../server/pty.ts';
+import { killSessionTree, type Shell, spawnShell } from '../../server/terminal/pty.ts';
 import { until } from './proc.ts';
 
 // @xterm/headless is CommonJS: its named exports are not visible to an ES import.
@@ -20,7 +20,7 @@ type Terminal = InstanceType<typeof Terminal>;
  *   xterm has written a frame, in batches of FLOW.ackEvery bytes);
  * - `wetty`: a socket.io client of wetty 3.2.0, committing like wetty's own client
  *   (FlowControlClient: every 256 KiB of characters, after xterm wrote them);
- * - `raw`: node-pty alone (through server/pty.ts, the one module that owns it), in this
+ * - `raw`: node-pty alone (through server/terminal/pty.ts, the one module that owns it), in this
  *   process, with no socket: the limit.
  */
 

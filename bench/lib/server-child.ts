@@ -3,7 +3,7 @@
  * its memory are apart from the bench's clients. Options come as JSON in BENCH_SERVER_OPTIONS;
  * prints one line `READY {"port":..,"token":..,"pid":..}` when it listens and stops on SIGTERM.
  */
-import { exitWhenAsked } from '../../server/shutdown.ts';
+import { exitWhenAsked } from '../../server/cli/shutdown.ts';
 import { startTestServer } from '../../tests/helpers/server.ts';
 
 const options = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>;

@@ -1,17 +1,17 @@
 import type { Check, Probe } from '../../protocol/probes/index.ts';
 import type { CheckResult } from '../../protocol/result.ts';
-import type { Endpoints } from '../endpoints.ts';
+import type { Endpoints } from '../stack/endpoints.ts';
+import { isAbort, seconds } from '../words.ts';
 import { withDiagnosis } from './diagnosis.ts';
 import { fillPlaceholders, MissingMarkerError, placeholderValues } from './placeholders.ts';
 import { probeByKind } from './probes/index.ts';
 import type { ProbeContext, ProbeModule } from './types.ts';
-import { isAbort, seconds } from './words.ts';
 
 /** What a check needs to run: where the services and the workspace are, and the attempt's marker. */
 export interface RunCheckOptions {
   /** The learner's workspace folder (absolute); commands run there and {{workspace}} names it. */
   workspace: string;
-  /** Where the services are (server/endpoints.ts). */
+  /** Where the services are (server/stack/endpoints.ts). */
   endpoints: Endpoints;
   /** The unique marker of the step's current attempt ({{marker}}); absent before the first run. */
   marker?: string;

@@ -1,6 +1,6 @@
 import type { CheckResult, Evidence } from '../../protocol/result.ts';
+import { clip, errorCode, isAbort, seconds } from '../words.ts';
 import { ev, LABEL } from './evidence.ts';
-import { clip, errorCode, isAbort, seconds } from './words.ts';
 
 /**
  * The one HTTP client of the probes and of the stack status panel: a small fetch with a deadline.

@@ -1,4 +1,4 @@
-import type { Endpoints } from '../endpoints.ts';
+import type { Endpoints } from '../stack/endpoints.ts';
 
 /** The placeholders a probe spec may use, e.g. `{{es}}/_cluster/health`. */
 export const PLACEHOLDER_NAMES = ['es', 'kibana', 'mlflow', 'adminer', 'fluentd_monitor', 'workspace', 'marker'] as const;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CheckResult } from '../../protocol/result.ts';
-import type { Endpoints } from '../endpoints.ts';
+import type { Endpoints } from '../stack/endpoints.ts';
 
 /** What a probe may use while it runs. */
 export interface ProbeContext {

@@ -1,4 +1,4 @@
-import { buildIfNeeded } from '../../server/build.ts';
+import { buildIfNeeded } from '../../server/cli/build.ts';
 
 /** Builds the site before the browser tests when dist/ is missing or older than its sources. */
 export default async function globalSetup(): Promise<void> {

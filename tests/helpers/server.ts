@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTutorialServer, type TutorialServer, type TutorialServerOptions } from '../../server/app.ts';
-import { DEFAULT_ENDPOINTS } from '../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS } from '../../server/stack/endpoints.ts';
 
 export interface TestServer extends TutorialServer {
   stateDir: string;

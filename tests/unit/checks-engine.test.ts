@@ -4,7 +4,7 @@ import type { CheckResult } from '../../protocol/result.ts';
 import { runCheck } from '../../server/checks/engine.ts';
 import { formatCheckIssues } from '../../server/checks/issues.ts';
 import type { ProbeContext, ProbeModule } from '../../server/checks/types.ts';
-import { DEFAULT_ENDPOINTS } from '../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS } from '../../server/stack/endpoints.ts';
 
 /** A probe module for tests: `run` is given, the schema is the command probe's. */
 function fake(run: (spec: { run: string }, ctx: ProbeContext) => Promise<CheckResult>, defaultTimeout = 5): ProbeModule {

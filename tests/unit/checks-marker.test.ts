@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMarker, newMarker } from '../../server/checks/marker.ts';
+import { isMarker, newMarker } from '../../server/tutorial/marker.ts';
 
 describe('newMarker', () => {
   it('is ds-<chapter>-<step>-<8 hex>, lowercase, from the last part of a chapter path', () => {

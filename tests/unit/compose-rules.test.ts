@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_ENDPOINTS } from '../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS } from '../../server/stack/endpoints.ts';
 
 /**
  * The project's rules for the compose stack (compose/), checked on the files themselves, and
@@ -138,7 +138,7 @@ const services = Object.entries(compose.services);
 const rawServices = raw.services;
 
 describe('compose/docker-compose.yml: project rules', () => {
-  it('has the fixed project name dstack, the same in .env and in server/endpoints.ts', () => {
+  it('has the fixed project name dstack, the same in .env and in server/stack/endpoints.ts', () => {
     expect(compose.name).toBe('dstack');
     expect(envFile.COMPOSE_PROJECT_NAME).toBe('dstack');
     expect(DEFAULT_ENDPOINTS.composeProject).toBe('dstack');

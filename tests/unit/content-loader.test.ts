@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContentError, loadChapters, resolveRef, stepHash } from '../../server/content.ts';
+import { ContentError, loadChapters, resolveRef, stepHash } from '../../server/tutorial/content.ts';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 

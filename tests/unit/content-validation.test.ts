@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { durationSeconds, type Step } from '../../protocol/content.ts';
 import type { Check, Probe } from '../../protocol/probes/index.ts';
-import { frontmatterOf, type LoadedChapter, loadChapters } from '../../server/content.ts';
+import { frontmatterOf, type LoadedChapter, loadChapters } from '../../server/tutorial/content.ts';
 
 const CONTENT = join(import.meta.dirname, '..', '..', 'content');
 

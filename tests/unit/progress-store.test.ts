@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROGRESS_FILE, ProgressFileSchema, ProgressStore } from '../../server/progress.ts';
+import { PROGRESS_FILE, ProgressFileSchema, ProgressStore } from '../../server/tutorial/progress.ts';
 
 const dirs: string[] = [];
 function stateDir(): string {
@@ -92,7 +92,7 @@ describe('ProgressStore', () => {
   it('never leaves a torn file when the writing process is killed mid-write', async () => {
     const dir = stateDir();
     const script = join(dir, 'writer.mts');
-    const storeUrl = new URL('../../server/progress.ts', import.meta.url).href;
+    const storeUrl = new URL('../../server/tutorial/progress.ts', import.meta.url).href;
     // Writes large records in a loop, so a kill lands inside a write sooner or later.
     writeFileSync(
       script,

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { type CommandProbe, commandProbe } from '../../../protocol/probes/command.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
+import { clip, lastLines, seconds } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { clip, lastLines, seconds } from '../words.ts';
 
 /** Output kept per command; the tail is what matters for a learner and for diagnosis. */
 const MAX_OUTPUT = 256 * 1024;

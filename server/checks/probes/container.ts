@@ -1,9 +1,9 @@
 import { type ContainerProbe, containerProbe } from '../../../protocol/probes/container.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
-import { type ContainerInfo, containerLogs, findServiceContainers, pingDocker } from '../../docker.ts';
+import { type ContainerInfo, containerLogs, findServiceContainers, pingDocker } from '../../stack/docker.ts';
+import { clip } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { clip } from '../words.ts';
 
 /** One line a learner can read: `status exited, exit code 137, OOMKilled: true, health none, restarts 0`. */
 export function describeState(c: ContainerInfo): string {

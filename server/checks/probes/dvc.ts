@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type DvcProbe, dvcProbe } from '../../../protocol/probes/dvc.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
+import { clip, isAbort, seconds } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import { runSteps } from '../steps.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { clip, isAbort, seconds } from '../words.ts';
 
 /** DVC: the repository is initialised, a path is tracked, a default remote is set, the cache is pushed, the workspace matches a version. */
 export const dvcModule: ProbeModule<typeof dvcProbe> = {

@@ -4,10 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import type { ExpectedValue } from '../../../protocol/probes/file.ts';
 import { type FileProbe, fileProbe } from '../../../protocol/probes/file.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
+import { clip, errorCode } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import { hasPath, matchExpected, show, valueAt } from '../expect.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { clip, errorCode } from '../words.ts';
 
 /**
  * Parses INI text (Python's configparser, DVC's `.dvc/config`) into section → key → value.

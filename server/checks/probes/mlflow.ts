@@ -117,7 +117,7 @@ async function newestRun(api: Api, experimentId: string, spec: MlflowProbe): Pro
     max_results: 1,
     order_by: ['attributes.start_time DESC'],
   };
-  // The marker is lowercase letters, digits and dashes (server/checks/marker.ts); quotes are escaped anyway.
+  // The marker is lowercase letters, digits and dashes (server/tutorial/marker.ts); quotes are escaped anyway.
   if (spec.marker) body.filter = `tags.\`tutorial.marker\` = '${spec.marker.replaceAll("'", "\\'")}'`;
   const a = await api.post('/api/2.0/mlflow/runs/search', body);
   if (!isAnswer(a)) return a;

@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import { freemem, platform } from 'node:os';
 import { type PreflightProbe, preflightProbe } from '../../../protocol/probes/preflight.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
-import { pingDocker } from '../../docker.ts';
+import { pingDocker } from '../../stack/docker.ts';
+import { errorCode } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { errorCode } from '../words.ts';
 
 /** The smallest vm.max_map_count Elasticsearch accepts. */
 export const MIN_MAX_MAP_COUNT = 262144;

@@ -1,9 +1,9 @@
 import { Socket } from 'node:net';
 import { type TcpProbe, tcpProbe } from '../../../protocol/probes/tcp.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
+import { errorCode, seconds } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-import { errorCode, seconds } from '../words.ts';
 
 /** How a TCP connection attempt ended. */
 export type ConnectOutcome = { open: true } | { open: false; code: string; timedOut: boolean };

@@ -5,7 +5,7 @@ import { httpRequest, requestFailedResult } from '../../../server/checks/http-cl
 import { elasticsearchModule as elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
 import { mlflowModule as mlflow } from '../../../server/checks/probes/mlflow.ts';
 import type { ProbeContext } from '../../../server/checks/types.ts';
-import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { freePort } from '../../helpers/net.ts';
 
 // A TCP server that accepts connections and never writes a byte: a hung service.

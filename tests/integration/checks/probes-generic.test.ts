@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Check, CheckSchema } from '../../../protocol/probes/index.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/stack/endpoints.ts';
 
 const workspace = mkdtempSync(join(tmpdir(), 'probes-'));
 let http: Server;

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckSchema } from '../../../protocol/probes/index.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { pingDocker } from '../../../server/docker.ts';
-import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/endpoints.ts';
-import { main as teardown } from '../../../server/teardown-cli.ts';
+import { main as teardown } from '../../../server/cli/teardown.ts';
+import { pingDocker } from '../../../server/stack/docker.ts';
+import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/stack/endpoints.ts';
 import { testEnv } from '../../helpers/env.ts';
 
 /**

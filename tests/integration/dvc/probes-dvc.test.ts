@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dvcProbe } from '../../../protocol/probes/dvc.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
 import { dvcModule as dvc } from '../../../server/checks/probes/dvc.ts';
-import { DEFAULT_ENDPOINTS } from '../../../server/endpoints.ts';
+import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { hasVenv, testEnv } from '../../helpers/env.ts';
 
 const run = promisify(execFile);

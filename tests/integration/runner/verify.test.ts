@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../server/tutorial-cli.ts';
+import { main } from '../../../server/cli/tutorial.ts';
 import { startTestServer } from '../../helpers/server.ts';
 
 const CONTENT = join(import.meta.dirname, '..', '..', 'fixtures', 'runner', 'content');

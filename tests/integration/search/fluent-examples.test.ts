@@ -21,7 +21,7 @@ const ES = testEnv.opensearchUrl.replace(/\/+$/, '');
 let fake: FluentdForwardFake;
 const markers: string[] = [];
 
-/** A marker shaped like server/checks/marker.ts makes them. */
+/** A marker shaped like server/tutorial/marker.ts makes them. */
 function newMarker(step: string): string {
   const marker = `ds-fluentd-${step}-${randomBytes(4).toString('hex')}`;
   markers.push(marker);

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildIfNeeded } from '../../../server/build.ts';
+import { buildIfNeeded } from '../../../server/cli/build.ts';
 import { DIST_DIR, REPO_ROOT } from '../../../server/paths.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
@@ -12,7 +12,7 @@ import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli.ts', 'start', ...args], {
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli/start.ts', 'start', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

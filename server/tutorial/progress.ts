@@ -1,14 +1,14 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../protocol/messages.ts';
+import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../../protocol/messages.ts';
 
 /** The format version of progress.json; a file of another version is set aside, not misread. */
 export const PROGRESS_VERSION = 1;
 
 /** One step's stored progress: what the page sees, plus the content hash it was reached with. */
 export const StoredStepSchema = StepProgressSchema.extend({
-  /** The step's content hash when this progress was recorded (server/content.ts). */
+  /** The step's content hash when this progress was recorded (server/tutorial/content.ts). */
   contentHash: z.string(),
 });
 export type StoredStep = z.output<typeof StoredStepSchema>;

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { errorCode, isAbort, seconds } from './checks/words.ts';
+import { errorCode, isAbort, seconds } from '../words.ts';
 import type { Endpoints } from './endpoints.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST_DIR, REPO_ROOT } from './paths.ts';
+import { DIST_DIR, REPO_ROOT } from '../paths.ts';
 
 /** The newest modification time of anything the site is built from. */
 function newestSource(): number {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ChapterFields, ChapterFieldsSchema, type Step } from '../protocol/content.ts';
-import { formatCheckIssues } from './checks/issues.ts';
-import { PLACEHOLDER_NAMES, placeholdersIn } from './checks/placeholders.ts';
+import { type ChapterFields, ChapterFieldsSchema, type Step } from '../../protocol/content.ts';
+import { formatCheckIssues } from '../checks/issues.ts';
+import { PLACEHOLDER_NAMES, placeholdersIn } from '../checks/placeholders.ts';
 
 /** A chapter as the server reads it from content/docs. */
 export interface LoadedChapter {

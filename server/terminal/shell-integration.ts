@@ -12,7 +12,7 @@ import { join } from 'node:path';
  *   before it types a step's command, through a DEBUG trap, so the learner sees only the command.
  */
 
-const RC = String.raw`# Loaded by the tutorial's shells (server/shell-integration.ts). Your own ~/.bashrc comes first.
+const RC = String.raw`# Loaded by the tutorial's shells (server/terminal/shell-integration.ts). Your own ~/.bashrc comes first.
 # TUTORIAL_SKIP_BASHRC=1 leaves it out (the test tiers set it: a shell killed while ~/.bashrc
 # runs can leave a tool's lock behind, such as pyenv's rehash lock, and stall every later shell).
 if [ -z "$TUTORIAL_SKIP_BASHRC" ] && [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi

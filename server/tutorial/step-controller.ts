@@ -1,8 +1,8 @@
-import { durationSeconds, type Step } from '../protocol/content.ts';
-import type { ProgressSnapshot, ServerMessage, StepProgress } from '../protocol/messages.ts';
-import type { CheckResult } from '../protocol/result.ts';
-import { newMarker } from './checks/marker.ts';
-import { type SessionManager, ShellBusyError } from './sessions.ts';
+import { durationSeconds, type Step } from '../../protocol/content.ts';
+import type { ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
+import type { CheckResult } from '../../protocol/result.ts';
+import { type SessionManager, ShellBusyError } from '../terminal/session-manager.ts';
+import { newMarker } from './marker.ts';
 
 /** A chapter as the server knows it: its id, title and steps, loaded from content/. */
 export interface ChapterInfo {
@@ -18,7 +18,7 @@ export interface ContentIndex {
   chapter(id: string): ChapterInfo | undefined;
 }
 
-/** What the controller needs of the progress store (server/progress.ts). */
+/** What the controller needs of the progress store (server/tutorial/progress.ts). */
 export interface ProgressLike {
   snapshot(hashes: Record<string, Record<string, string>>): ProgressSnapshot;
   set(chapter: string, step: string, progress: StepProgress, contentHash: string): Promise<void>;

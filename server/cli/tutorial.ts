@@ -1,15 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Step } from '../protocol/content.ts';
-import type { Check } from '../protocol/probes/index.ts';
-import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
-import { ContentError } from './content.ts';
-import { loadContentIndex } from './content-index.ts';
-import { loadEndpoints } from './endpoints.ts';
-import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from './paths.ts';
-import type { ChapterInfo, ContentIndex } from './step-controller.ts';
-import { type StepReport, toJunit, verify } from './verify.ts';
+import type { Step } from '../../protocol/content.ts';
+import type { Check } from '../../protocol/probes/index.ts';
+import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
+import { loadEndpoints } from '../stack/endpoints.ts';
+import { ContentError } from '../tutorial/content.ts';
+import { loadContentIndex } from '../tutorial/content-index.ts';
+import type { ChapterInfo, ContentIndex } from '../tutorial/step-controller.ts';
+import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 const USAGE = `Usage:
   npm run tutorial -- list [--json]

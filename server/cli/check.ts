@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CheckResult } from '../protocol/result.ts';
-import { runCheck } from './checks/engine.ts';
-import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
-import { ContentError, type LoadedChapter, loadChapters, resolveRef } from './content.ts';
-import { loadEndpoints } from './endpoints.ts';
-import { CONTENT_DIR, defaultWorkspace } from './paths.ts';
+import type { CheckResult } from '../../protocol/result.ts';
+import { runCheck } from '../checks/engine.ts';
+import { CONTENT_DIR, defaultWorkspace } from '../paths.ts';
+import { loadEndpoints } from '../stack/endpoints.ts';
+import { ContentError, type LoadedChapter, loadChapters, resolveRef } from '../tutorial/content.ts';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 /**
  * `npm run check -- [<chapter>[/<step>]] [--json] [--workspace DIR] [--content DIR] [--verbose]`

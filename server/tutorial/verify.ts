@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Step } from '../protocol/content.ts';
-import type { CheckResult } from '../protocol/result.ts';
-import { prepareWorkspace } from './app.ts';
-import { runCheck } from './checks/engine.ts';
-import type { Endpoints } from './endpoints.ts';
+import type { Step } from '../../protocol/content.ts';
+import type { CheckResult } from '../../protocol/result.ts';
+import { prepareWorkspace } from '../app.ts';
+import { runCheck } from '../checks/engine.ts';
+import type { Endpoints } from '../stack/endpoints.ts';
+import { SessionManager } from '../terminal/session-manager.ts';
 import { ProgressStore } from './progress.ts';
-import { SessionManager } from './sessions.ts';
 import { type ChapterInfo, type ContentIndex, commandDeadlineMs, RequestError, StepController } from './step-controller.ts';
 
 /** What happened to one step in a verify run. */

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { startTutorialServer } from './app.ts';
+import { startTutorialServer } from '../app.ts';
+import { defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { buildIfNeeded } from './build.ts';
-import { defaultStateDir, defaultWorkspace } from './paths.ts';
 import { exitWhenAsked } from './shutdown.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]

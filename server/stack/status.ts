@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
-import type { ServiceStatus } from '../protocol/messages.ts';
-import { httpRequest } from './checks/http-client.ts';
+import type { ServiceStatus } from '../../protocol/messages.ts';
+import { httpRequest } from '../checks/http-client.ts';
 import type { Endpoints } from './endpoints.ts';
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */

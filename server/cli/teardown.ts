@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './cli-support.ts';
-import { describeDocker, listProjectResources, pingDocker, removeProjectResources } from './docker.ts';
-import { loadEndpoints } from './endpoints.ts';
+import { describeDocker, listProjectResources, pingDocker, removeProjectResources } from '../stack/docker.ts';
+import { loadEndpoints } from '../stack/endpoints.ts';
+import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 /**
  * `npm run teardown -- [--list] [--volumes]`
  *
  * Removes exactly this stack's containers and networks (and, with --volumes, its volumes), found
- * by the label com.docker.compose.project=<composeProject> from server/endpoints.ts. Nothing else
+ * by the label com.docker.compose.project=<composeProject> from server/stack/endpoints.ts. Nothing else
  * on the machine is touched. --list prints what would be removed and removes nothing.
  */
 

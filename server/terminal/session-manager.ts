@@ -1,4 +1,4 @@
-import { FLOW } from '../protocol/messages.ts';
+import { FLOW } from '../../protocol/messages.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
 
