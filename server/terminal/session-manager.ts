@@ -1,5 +1,6 @@
 import { FLOW } from '../../protocol/messages.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
+import { ReplayRing } from './replay-ring.ts';
 import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
 
 /** How a shell ended, as node-pty reports it (a shell ended by SIGHUP has exitCode 0 and signal 1). */
@@ -72,8 +73,6 @@ const INPUT_SLICE = 1024;
 const MAX_INPUT_ESCAPE = 32;
 /** Keystrokes typed before the first prompt wait this long at most for it (see TerminalSession.input). */
 const START_HOLD_MS = 5000;
-/** Output chunks shorter than this are joined in the replay ring, so keystroke echoes do not make it a million tiny strings. */
-const REPLAY_CHUNK = 4096;
 
 /**
  * Cuts input into slices of at most `max` characters. A slice never ends inside a surrogate pair
@@ -108,12 +107,7 @@ export class TerminalSession {
   #shell: Shell;
   #integration: ShellIntegration;
   #parser: Osc133Parser;
-  /** The replay ring: chunks from #replayHead on, with their UTF-8 sizes. */
-  #replay: string[] = [];
-  #replaySizes: number[] = [];
-  #replayHead = 0;
-  #replayBytes = 0;
-  #replayLimit: number;
+  #replay: ReplayRing;
   #sink: SessionSink | undefined;
   #unacked = 0;
   #paused = false;
@@ -140,7 +134,7 @@ export class TerminalSession {
 
   constructor(options: SessionOptions) {
     this.name = options.name;
-    this.#replayLimit = options.replayLimit;
+    this.#replay = new ReplayRing(options.replayLimit);
     this.#integration = new ShellIntegration(options.stateDir, `${options.name}-${process.pid}-${Date.now().toString(36)}`);
     this.#parser = new Osc133Parser(this.#integration.nonce);
     const bash = this.#integration.bash();
@@ -195,7 +189,7 @@ export class TerminalSession {
 
   /** Bytes (UTF-8) of earlier output held for the next attach; never more than the replay limit. */
   get replayBytes(): number {
-    return this.#replayBytes;
+    return this.#replay.bytes;
   }
 
   /** Attaches a sink (the previous one is told it was replaced) and returns the output to replay. */
@@ -207,7 +201,7 @@ export class TerminalSession {
     this.#unacked = 0;
     this.#setPaused(false);
     this.resize(cols, rows);
-    return this.#replay.slice(this.#replayHead).join('');
+    return this.#replay.text();
   }
 
   detach(sink: SessionSink): void {
@@ -359,7 +353,7 @@ export class TerminalSession {
   #onData(data: string): void {
     const { text, ends } = this.#parser.push(data);
     if (text) {
-      this.#remember(text);
+      this.#replay.push(text);
       for (const l of this.#outputListeners) l(text);
       if (this.#sink) {
         this.#sink.output(text);
@@ -392,41 +386,6 @@ export class TerminalSession {
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const w of waiters) w(exitAsCommandEnd(e));
-  }
-
-  /** Appends to the replay ring and drops its oldest output past the limit (in UTF-8 bytes, as on the wire). */
-  #remember(text: string): void {
-    const bytes = Buffer.byteLength(text, 'utf8');
-    const last = this.#replay.length - 1;
-    if (last >= this.#replayHead && this.#replaySizes[last]! < REPLAY_CHUNK) {
-      this.#replay[last] += text;
-      this.#replaySizes[last]! += bytes;
-    } else {
-      this.#replay.push(text);
-      this.#replaySizes.push(bytes);
-    }
-    this.#replayBytes += bytes;
-    while (this.#replayBytes > this.#replayLimit && this.#replay.length - this.#replayHead > 1) {
-      this.#replayBytes -= this.#replaySizes[this.#replayHead]!;
-      this.#replay[this.#replayHead] = '';
-      this.#replayHead += 1;
-    }
-    if (this.#replayBytes > this.#replayLimit) {
-      // One chunk alone is over the limit: keep its end, from a character boundary on.
-      const buf = Buffer.from(this.#replay[this.#replayHead]!, 'utf8');
-      let from = buf.length - this.#replayLimit;
-      while (from < buf.length && (buf[from]! & 0xc0) === 0x80) from += 1;
-      const kept = buf.subarray(from);
-      this.#replay[this.#replayHead] = kept.toString('utf8');
-      this.#replaySizes[this.#replayHead] = kept.length;
-      this.#replayBytes = kept.length;
-    }
-    // Drop the emptied front of the arrays now and then (amortised O(1) per chunk).
-    if (this.#replayHead > 1024 && this.#replayHead * 2 > this.#replay.length) {
-      this.#replay = this.#replay.slice(this.#replayHead);
-      this.#replaySizes = this.#replaySizes.slice(this.#replayHead);
-      this.#replayHead = 0;
-    }
   }
 
   #setPaused(paused: boolean): void {
