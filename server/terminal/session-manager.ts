@@ -1,4 +1,5 @@
 import { FLOW } from '../../protocol/messages.ts';
+import { InputQueue } from './input-queue.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
@@ -67,35 +68,6 @@ export class SessionLimitError extends SessionError {
   }
 }
 
-/** How many characters of input go into the pty at a time (see sliceInput). */
-const INPUT_SLICE = 1024;
-/** An escape sequence a terminal sends (CSI, SS3, bracketed-paste markers) is shorter than this. */
-const MAX_INPUT_ESCAPE = 32;
-/** Keystrokes typed before the first prompt wait this long at most for it (see TerminalSession.input). */
-const START_HOLD_MS = 5000;
-
-/**
- * Cuts input into slices of at most `max` characters. A slice never ends inside a surrogate pair
- * or just after the ESC of a short escape sequence (an arrow key, a bracketed-paste marker): a
- * slice is cut before an ESC found in its last few characters instead, so the shell's readline
- * never sees half a sequence followed by a pause.
- */
-export function sliceInput(data: string, max = INPUT_SLICE): string[] {
-  const slices: string[] = [];
-  let i = 0;
-  while (data.length - i > max) {
-    let end = i + max;
-    const esc = data.lastIndexOf('\x1b', end - 1);
-    if (esc > i && end - esc < MAX_INPUT_ESCAPE) end = esc;
-    const last = data.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff && end - 1 > i) end -= 1;
-    slices.push(data.slice(i, end));
-    i = end;
-  }
-  if (i < data.length) slices.push(data.slice(i));
-  return slices;
-}
-
 /**
  * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for
  * the next attach, pauses the pty while its reader lags (flow control with acks), types input in
@@ -120,11 +92,8 @@ export class TerminalSession {
   #waiters = new Set<(end: CommandEnd) => void>();
   #endListeners = new Set<(end: CommandEnd) => void>();
   #outputListeners = new Set<(text: string) => void>();
-  #input: string[] = [];
-  #writing: NodeJS.Timeout | undefined;
-  /** Input may go to the pty: the first prompt has shown, or START_HOLD_MS have passed. */
-  #inputOpen = false;
-  #startHold: NodeJS.Timeout;
+  /** Opened at the first prompt. */
+  #input: InputQueue;
   #exit: ShellExit | undefined;
   #exitListeners = new Set<(e: ShellExit) => void>();
   #disposables: Disposable[] = [];
@@ -146,8 +115,7 @@ export class TerminalSession {
       this.#shell.onData((data) => this.#onData(data)),
       this.#shell.onExit((e) => this.#onExit(e)),
     );
-    this.#startHold = setTimeout(() => this.#openInput(), START_HOLD_MS);
-    this.#startHold.unref();
+    this.#input = new InputQueue((data) => this.#write(data));
   }
 
   get pid(): number {
@@ -221,10 +189,8 @@ export class TerminalSession {
   }
 
   /**
-   * Keystrokes from the learner's terminal. Ctrl-C and Ctrl-\ go in at once, ahead of (and
-   * instead of) any pasted input still waiting: the learner wants it all to stop. Other input
-   * typed before the shell's first prompt waits for it (5 s at most): programs that the rc files
-   * run with the terminal as stdin (pyenv init, say) would otherwise read and lose it.
+   * Keystrokes from the learner's terminal. Ctrl-C goes in at once; other input typed before the
+   * shell's first prompt waits for it (see InputQueue).
    */
   input(data: string): void {
     if (this.#exit || this.#closing) return;
@@ -237,12 +203,7 @@ export class TerminalSession {
     } else if (!this.#busy && !TERMINAL_REPLY.test(data)) {
       this.#lineHasText = true;
     }
-    if (data === '\x03' || data === '\x1c') {
-      this.#input = [];
-      this.#write(data);
-      return;
-    }
-    this.#enqueue(data);
+    this.#input.push(data);
   }
 
   resize(cols: number, rows: number): void {
@@ -266,7 +227,7 @@ export class TerminalSession {
     this.#integration.exportBeforeNextCommand(vars);
     const ended = this.nextCommandEnd();
     this.#busy = true;
-    this.#enqueue(`${command}\r`);
+    this.#input.push(`${command}\r`);
     return ended;
   }
 
@@ -322,8 +283,7 @@ export class TerminalSession {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#input = [];
-      clearTimeout(this.#writing);
+      this.#input.close();
       if (!this.#exit) {
         const exited = new Promise<void>((resolve) => this.#exitListeners.add(() => resolve()));
         // Read what the shell still prints, whoever acknowledges it: a paused pty would hold its
@@ -365,7 +325,7 @@ export class TerminalSession {
       this.#busy = false;
       this.#lineHasText = false;
       this.#prompted = true;
-      this.#openInput();
+      this.#input.open();
       const waiters = [...this.#waiters];
       this.#waiters.clear();
       for (const w of waiters) w(end);
@@ -377,9 +337,7 @@ export class TerminalSession {
   #onExit(e: ShellExit): void {
     this.#exit = e;
     this.#busy = true;
-    this.#input = [];
-    clearTimeout(this.#writing);
-    clearTimeout(this.#startHold);
+    this.#input.close();
     this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
     // Whoever waits for a command end hears it ended with the shell.
@@ -396,37 +354,12 @@ export class TerminalSession {
     else this.#shell.resume();
   }
 
-  #enqueue(data: string): void {
-    this.#input.push(...sliceInput(data));
-    if (!this.#writing && this.#inputOpen) this.#drain();
-  }
-
-  #openInput(): void {
-    if (this.#inputOpen) return;
-    this.#inputOpen = true;
-    clearTimeout(this.#startHold);
-    if (!this.#writing) this.#drain();
-  }
-
   #write(data: string): void {
     try {
       this.#shell.write(data);
     } catch {
       // The pty closed in the meantime; the exit event tells the rest.
     }
-  }
-
-  #drain(): void {
-    this.#writing = undefined;
-    const next = this.#input.shift();
-    if (next === undefined || this.#exit) {
-      this.#input = [];
-      return;
-    }
-    this.#write(next);
-    // Let the shell read each slice before the next: a full pty input queue in canonical mode
-    // drops bytes, and a big paste must not hold up the event loop (or a Ctrl-C behind it).
-    if (this.#input.length > 0) this.#writing = setTimeout(() => this.#drain(), 2);
   }
 }
 

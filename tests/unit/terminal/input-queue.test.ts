@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sliceInput } from '../../server/terminal/session-manager.ts';
+import { sliceInput } from '../../../server/terminal/input-queue.ts';
 
 describe('sliceInput', () => {
   it('keeps short input whole and long input complete, in slices of at most the size', () => {
