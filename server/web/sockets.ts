@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ClientMessage, ClientMessageSchema, MAX_CLIENT_FRAME, type ServerMessage } from '../../protocol/messages.ts';
-import { SessionError, type SessionManager, type SessionSink, type TerminalSession } from '../terminal/session-manager.ts';
+import type { SessionSink, TerminalSession } from '../terminal/session.ts';
+import { SessionError, type SessionManager } from '../terminal/session-manager.ts';
 import { RequestError, type StepController } from '../tutorial/step-controller.ts';
 import { checkUpgrade } from './security.ts';
 

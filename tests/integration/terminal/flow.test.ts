@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW } from '../../../protocol/messages.ts';
-import type { TerminalSession } from '../../../server/terminal/session-manager.ts';
+import type { TerminalSession } from '../../../server/terminal/session.ts';
 import { alive } from '../../helpers/procs.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';

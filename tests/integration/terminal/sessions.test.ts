@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TerminalSession } from '../../../server/terminal/session-manager.ts';
+import type { TerminalSession } from '../../../server/terminal/session.ts';
 import { alive } from '../../helpers/procs.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';

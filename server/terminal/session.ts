@@ -1,0 +1,340 @@
+import { FLOW } from '../../protocol/messages.ts';
+import { SessionError, ShellBusyError } from './errors.ts';
+import { InputQueue } from './input-queue.ts';
+import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
+import { ReplayRing } from './replay-ring.ts';
+import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
+
+/** How a shell ended, as node-pty reports it (a shell ended by SIGHUP has exitCode 0 and signal 1). */
+export interface ShellExit {
+  exitCode: number;
+  signal?: number;
+}
+
+/** Where a session's output goes: the attached websocket, or the headless runner. */
+export interface SessionSink {
+  /** Terminal output, UTF-8 text. The sink acknowledges it later with `session.ack(bytes)`. */
+  output(text: string): void;
+  /** The shell ended; its last output has been given to `output` before this. */
+  exited(e: ShellExit): void;
+  /** Another sink took the session over, or the session ended. */
+  detached(reason: 'replaced' | 'ended'): void;
+}
+
+export interface SessionOptions {
+  /** The chapter this shell belongs to; also names its integration folder. */
+  name: string;
+  cwd: string;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  cols: number;
+  rows: number;
+  /** Most bytes (UTF-8) of earlier output kept for a reattach. */
+  replayLimit: number;
+}
+
+/**
+ * What the page's terminal sends by itself, not the learner: a cursor position report, a device
+ * attributes reply, focus in/out. They do not put text on the prompt line.
+ */
+const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
+
+/**
+ * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for
+ * the next attach, pauses the pty while its reader lags (flow control with acks), types input in
+ * slices, knows when a command ends (shell integration), and ends with its whole process tree.
+ */
+export class TerminalSession {
+  readonly name: string;
+  readonly createdAt = Date.now();
+  #shell: Shell;
+  #integration: ShellIntegration;
+  #parser: Osc133Parser;
+  #replay: ReplayRing;
+  #sink: SessionSink | undefined;
+  #unacked = 0;
+  #paused = false;
+  /** The shell is running a command (Enter was pressed) and has not shown its prompt again. */
+  #busy = true;
+  /** The learner has typed at the prompt without running it: a Run would be typed onto it. */
+  #lineHasText = false;
+  /** The shell has shown its first prompt. */
+  #prompted = false;
+  #waiters = new Set<(end: CommandEnd) => void>();
+  #endListeners = new Set<(end: CommandEnd) => void>();
+  #outputListeners = new Set<(text: string) => void>();
+  /** Opened at the first prompt. */
+  #input: InputQueue;
+  #exit: ShellExit | undefined;
+  #exitListeners = new Set<(e: ShellExit) => void>();
+  #disposables: Disposable[] = [];
+  #closing: Promise<void> | undefined;
+  /** When the last sink left (for the idle reaper). */
+  detachedAt: number | undefined = Date.now();
+
+  constructor(options: SessionOptions) {
+    this.name = options.name;
+    this.#replay = new ReplayRing(options.replayLimit);
+    this.#integration = new ShellIntegration(options.stateDir, `${options.name}-${process.pid}-${Date.now().toString(36)}`);
+    this.#parser = new Osc133Parser(this.#integration.nonce);
+    const bash = this.#integration.bash();
+    const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
+    // Variables of the terminal the server was started from would lie to the shell.
+    for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
+    this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    this.#disposables.push(
+      this.#shell.onData((data) => this.#onData(data)),
+      this.#shell.onExit((e) => this.#onExit(e)),
+    );
+    this.#input = new InputQueue((data) => this.#write(data));
+  }
+
+  get pid(): number {
+    return this.#shell.pid;
+  }
+
+  /** True while a command runs; false at the prompt. */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /** True when the learner has typed at the prompt and not run it (nor cleared it) yet. */
+  get lineHasText(): boolean {
+    return this.#lineHasText;
+  }
+
+  /** True while the pty is paused because the reader has not acknowledged enough output. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get exited(): ShellExit | undefined {
+    return this.#exit;
+  }
+
+  /** True once close() has been called. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  get attached(): boolean {
+    return this.#sink !== undefined;
+  }
+
+  /** Output bytes (UTF-8) sent to the sink and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#unacked;
+  }
+
+  /** Bytes (UTF-8) of earlier output held for the next attach; never more than the replay limit. */
+  get replayBytes(): number {
+    return this.#replay.bytes;
+  }
+
+  /** Attaches a sink (the previous one is told it was replaced) and returns the output to replay. */
+  attach(sink: SessionSink, cols: number, rows: number): string {
+    if (this.#sink && this.#sink !== sink) this.#sink.detached('replaced');
+    this.#sink = sink;
+    this.detachedAt = undefined;
+    // The new reader starts with nothing unacknowledged (the replay travels outside the flow).
+    this.#unacked = 0;
+    this.#setPaused(false);
+    this.resize(cols, rows);
+    return this.#replay.text();
+  }
+
+  detach(sink: SessionSink): void {
+    if (this.#sink !== sink) return;
+    this.#sink = undefined;
+    this.detachedAt = Date.now();
+    // Nobody reads: keep the shell going (a long command must not stall while the page
+    // reloads); what it prints goes only into the bounded replay ring.
+    this.#unacked = 0;
+    this.#setPaused(false);
+  }
+
+  /** The sink has written this many more bytes of output. */
+  ack(bytes: number): void {
+    this.#unacked = Math.max(0, this.#unacked - bytes);
+    if (this.#paused && this.#unacked <= FLOW.lowWater) this.#setPaused(false);
+  }
+
+  /**
+   * Keystrokes from the learner's terminal. Ctrl-C goes in at once; other input typed before the
+   * shell's first prompt waits for it (see InputQueue).
+   */
+  input(data: string): void {
+    if (this.#exit || this.#closing) return;
+    if (/[\r\n]/.test(data)) {
+      this.#busy = true;
+      this.#lineHasText = false;
+    } else if (data === '\x03' || data.includes('\x15')) {
+      // Ctrl-C and Ctrl-U leave an empty prompt line.
+      this.#lineHasText = false;
+    } else if (!this.#busy && !TERMINAL_REPLY.test(data)) {
+      this.#lineHasText = true;
+    }
+    this.#input.push(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.#exit) return;
+    try {
+      this.#shell.resize(cols, rows);
+    } catch {
+      // The pty closed in the meantime.
+    }
+  }
+
+  /**
+   * Types a command into the shell as the learner would, with `vars` exported for it, and
+   * resolves with its exit status when its prompt comes back. Refuses (ShellBusyError) while
+   * another command runs: typed into a running program, the command would be its input.
+   */
+  typeCommand(command: string, vars: Record<string, string> = {}): Promise<CommandEnd> {
+    if (this.#exit || this.#closing)
+      return Promise.reject(new SessionError('shell-ended', 'The shell has ended. Reload the page to start a new one.'));
+    if (this.#busy) return Promise.reject(new ShellBusyError());
+    this.#integration.exportBeforeNextCommand(vars);
+    const ended = this.nextCommandEnd();
+    this.#busy = true;
+    this.#input.push(`${command}\r`);
+    return ended;
+  }
+
+  /** Resolves at the next command end (prompt) the shell reports, or when the shell ends. */
+  nextCommandEnd(): Promise<CommandEnd> {
+    if (this.#exit) return Promise.resolve(exitAsCommandEnd(this.#exit));
+    return new Promise((resolve) => this.#waiters.add(resolve));
+  }
+
+  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
+  started(timeoutMs: number): Promise<void> {
+    if (this.#prompted || this.#exit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
+
+  /** Resolves when the shell shows its prompt (at once if it does already). */
+  async idle(): Promise<void> {
+    if (!this.#busy) return;
+    await this.nextCommandEnd();
+  }
+
+  /** Sends Ctrl-C to the foreground command. */
+  interrupt(): void {
+    this.input('\x03');
+  }
+
+  onCommandEnd(listener: (end: CommandEnd) => void): Disposable {
+    this.#endListeners.add(listener);
+    return { dispose: () => this.#endListeners.delete(listener) };
+  }
+
+  onOutput(listener: (text: string) => void): Disposable {
+    this.#outputListeners.add(listener);
+    return { dispose: () => this.#outputListeners.delete(listener) };
+  }
+
+  onExit(listener: (e: ShellExit) => void): Disposable {
+    this.#exitListeners.add(listener);
+    return { dispose: () => this.#exitListeners.delete(listener) };
+  }
+
+  /**
+   * Ends the shell and every process it started (background and nohup jobs too). The attached
+   * sink hears the exit (after the shell's last output), then that it was detached.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#input.close();
+      if (!this.#exit) {
+        const exited = new Promise<void>((resolve) => this.#exitListeners.add(() => resolve()));
+        // Read what the shell still prints, whoever acknowledges it: a paused pty would hold its
+        // last output (and node-pty its exit event) until node-pty gives up on it.
+        this.#setPaused(false);
+        await killSessionTree(this.#shell.pid);
+        // node-pty reports the exit once it has read the pty to its end (200 ms at most).
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+      } else {
+        // The shell is gone; jobs it left behind (nohup) are not.
+        await killSessionTree(this.#shell.pid, 0);
+      }
+      const sink = this.#sink;
+      this.#sink = undefined;
+      sink?.detached('ended');
+      for (const d of this.#disposables) d.dispose();
+      this.#integration.dispose();
+    })();
+    return this.#closing;
+  }
+
+  /** For process exit, when nothing asynchronous runs any more. */
+  closeSync(): void {
+    killSessionTreeSync(this.#shell.pid);
+  }
+
+  #onData(data: string): void {
+    const { text, ends } = this.#parser.push(data);
+    if (text) {
+      this.#replay.push(text);
+      for (const l of this.#outputListeners) l(text);
+      if (this.#sink) {
+        this.#sink.output(text);
+        this.#unacked += Buffer.byteLength(text, 'utf8');
+        if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
+      }
+    }
+    for (const end of ends) {
+      this.#busy = false;
+      this.#lineHasText = false;
+      this.#prompted = true;
+      this.#input.open();
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
+      for (const w of waiters) w(end);
+      for (const l of this.#endListeners) l(end);
+    }
+  }
+
+  /** node-pty reports the exit after the pty has been read to its end, so all output came before. */
+  #onExit(e: ShellExit): void {
+    this.#exit = e;
+    this.#busy = true;
+    this.#input.close();
+    this.#sink?.exited(e);
+    for (const l of this.#exitListeners) l(e);
+    // Whoever waits for a command end hears it ended with the shell.
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w(exitAsCommandEnd(e));
+  }
+
+  #setPaused(paused: boolean): void {
+    if (paused === this.#paused) return;
+    if (paused && this.#exit) return;
+    this.#paused = paused;
+    if (paused) this.#shell.pause();
+    else this.#shell.resume();
+  }
+
+  #write(data: string): void {
+    try {
+      this.#shell.write(data);
+    } catch {
+      // The pty closed in the meantime; the exit event tells the rest.
+    }
+  }
+}
+
+function exitAsCommandEnd(e: ShellExit): CommandEnd {
+  // Status 128 + signal, as bash reports a command killed by a signal.
+  return { exitCode: e.signal ? 128 + e.signal : e.exitCode };
+}
