@@ -46,7 +46,6 @@ const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
  */
 export class TerminalSession {
   readonly name: string;
-  readonly createdAt = Date.now();
   #shell: Shell;
   #integration: ShellIntegration;
   #parser: Osc133Parser;
@@ -61,7 +60,6 @@ export class TerminalSession {
   /** The shell has shown its first prompt. */
   #prompted = false;
   #waiters = new Set<(end: CommandEnd) => void>();
-  #endListeners = new Set<(end: CommandEnd) => void>();
   #outputListeners = new Set<(text: string) => void>();
   /** Opened at the first prompt. */
   #input: InputQueue;
@@ -233,11 +231,6 @@ export class TerminalSession {
     this.input('\x03');
   }
 
-  onCommandEnd(listener: (end: CommandEnd) => void): Disposable {
-    this.#endListeners.add(listener);
-    return { dispose: () => this.#endListeners.delete(listener) };
-  }
-
   onOutput(listener: (text: string) => void): Disposable {
     this.#outputListeners.add(listener);
     return { dispose: () => this.#outputListeners.delete(listener) };
@@ -300,7 +293,6 @@ export class TerminalSession {
       const waiters = [...this.#waiters];
       this.#waiters.clear();
       for (const w of waiters) w(end);
-      for (const l of this.#endListeners) l(end);
     }
   }
 
