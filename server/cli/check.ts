@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CheckResult } from '../../protocol/result.ts';
 import { runCheck } from '../checks/engine.ts';
 import { CONTENT_DIR, defaultWorkspace } from '../paths.ts';
 import { loadEndpoints } from '../stack/endpoints.ts';
 import { ContentError, type LoadedChapter, loadChapters, resolveRef } from '../tutorial/content.ts';
+import { learnerEnv } from '../workspace.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 /**
@@ -63,8 +64,8 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
 
   const workspace = resolve(args.values.workspace ?? defaultWorkspace());
   const endpoints = loadEndpoints();
-  // Like the server: the learner's virtualenv, when there is one, comes first on PATH.
-  const env = { ...process.env, PATH: `${join(workspace, '.venv', 'bin')}:${process.env.PATH ?? ''}` };
+  // The same environment as the server's checks: the learner's virtualenv first, once it exists.
+  const env = learnerEnv(workspace);
   const outcomes: StepOutcome[] = [];
   for (const { chapter, steps } of selected) {
     for (const step of steps) {
