@@ -1,15 +1,13 @@
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { ServerMessage } from '../protocol/messages.ts';
-import { runCheck } from './checks/engine.ts';
-import { COMPOSE_DIR, CONTENT_DIR, DIST_DIR, REPO_ROOT, WORKSPACE_TEMPLATE } from './paths.ts';
+import { CONTENT_DIR, DIST_DIR, REPO_ROOT } from './paths.ts';
 import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
-import { SessionManager } from './terminal/session-manager.ts';
+import type { SessionManager } from './terminal/session-manager.ts';
 import { loadContentIndex } from './tutorial/content-index.ts';
-import { ProgressStore } from './tutorial/progress.ts';
-import { type ContentIndex, StepController } from './tutorial/step-controller.ts';
+import { TutorialRuntime } from './tutorial/runtime.ts';
+import type { ContentIndex, StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
 import { allowedHosts, allowedOrigins, newToken } from './web/security.ts';
 import { TerminalSockets } from './web/sockets.ts';
@@ -51,53 +49,21 @@ export function packageVersion(): string {
 }
 
 /**
- * Copies the workspace template, and the stack's compose/ folder as ./compose, into the
- * learner's folder. Files that are already there are never overwritten: they may be the
- * learner's own edits.
- */
-export function prepareWorkspace(workspace: string): void {
-  mkdirSync(workspace, { recursive: true });
-  if (existsSync(WORKSPACE_TEMPLATE)) cpSync(WORKSPACE_TEMPLATE, workspace, { recursive: true, force: false, errorOnExist: false });
-  if (existsSync(COMPOSE_DIR)) cpSync(COMPOSE_DIR, join(workspace, 'compose'), { recursive: true, force: false, errorOnExist: false });
-}
-
-/**
  * Starts the tutorial's one process: the built site, the terminal websocket, the shells, the
  * checks and the progress store, on one port. Resolves when it listens.
  */
 export async function startTutorialServer(o: TutorialServerOptions): Promise<TutorialServer> {
   const log = o.log ?? ((line: string) => console.log(line));
   const endpoints = o.endpoints ?? loadEndpoints();
-  const content = loadContentIndex(o.contentDir ?? CONTENT_DIR);
-  mkdirSync(o.stateDir, { recursive: true });
-  prepareWorkspace(o.workspace);
-  const progress = ProgressStore.open(o.stateDir, log);
-  const token = newToken();
-
-  const venvBin = join(o.workspace, '.venv', 'bin');
-  const checkEnv = (): NodeJS.ProcessEnv =>
-    existsSync(venvBin)
-      ? { ...process.env, PATH: `${venvBin}:${process.env.PATH ?? ''}`, VIRTUAL_ENV: join(o.workspace, '.venv') }
-      : process.env;
-
-  const sessions = new SessionManager({
-    stateDir: o.stateDir,
+  const runtime = new TutorialRuntime({
+    content: loadContentIndex(o.contentDir ?? CONTENT_DIR),
     workspace: o.workspace,
-    env: process.env,
-    maxSessions: o.maxSessions ?? 12,
-    idleGraceMs: o.idleGraceMs ?? 30 * 60_000,
-    replayLimit: o.replayLimit ?? 256 * 1024,
+    stateDir: o.stateDir,
+    endpoints,
+    shells: { maxSessions: o.maxSessions ?? 12, idleGraceMs: o.idleGraceMs ?? 30 * 60_000, replayLimit: o.replayLimit ?? 256 * 1024 },
+    log,
   });
-
-  let sockets: TerminalSockets | undefined;
-  const broadcast = (m: ServerMessage) => sockets?.broadcast(m);
-  const controller = new StepController({
-    sessions,
-    content,
-    progress,
-    broadcast,
-    runCheck: (step, marker) => runCheck(step.check, { workspace: o.workspace, endpoints, env: checkEnv(), ...(marker ? { marker } : {}) }),
-  });
+  const token = newToken();
 
   const server: Server = createServer();
   // Listen first: the port decides the allowed Host and Origin values.
@@ -111,10 +77,10 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   const hosts = allowedHosts(o.host, port, o.extraHosts);
-  const stack = new StackStatus(endpoints, (services) => broadcast({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
-  sockets = new TerminalSockets({
-    sessions,
-    controller,
+  const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
+  const sockets = new TerminalSockets({
+    sessions: runtime.sessions,
+    controller: runtime.controller,
     token,
     hosts,
     origins: allowedOrigins(hosts),
@@ -127,9 +93,10 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     },
     log,
   });
+  runtime.onAnnouncement((message) => sockets.broadcast(message));
   server.on('request', createHttpHandler({ distDir: o.distDir ?? DIST_DIR, token, hosts, version: packageVersion() }));
-  server.on('upgrade', (req, socket, head) => sockets?.handleUpgrade(req, socket, head));
-  stack.setActive(() => (sockets?.clientCount ?? 0) > 0);
+  server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head));
+  stack.setActive(() => sockets.clientCount > 0);
 
   const displayHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
   let closing: Promise<void> | undefined;
@@ -137,15 +104,15 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     url: `http://${displayHost}:${port}/`,
     port,
     token,
-    sessions,
-    controller,
-    content,
+    sessions: runtime.sessions,
+    controller: runtime.controller,
+    content: runtime.content,
     close() {
       closing ??= (async () => {
         stack.stop();
-        // Every socket closes (cut after a short grace) and every shell ends with its process tree.
-        await Promise.all([sockets?.close(), sessions.closeAll()]);
-        await progress.flush();
+        // Every socket closes (cut after a short grace) and every shell ends with its process
+        // tree; then the progress is written out.
+        await Promise.all([sockets.close(), runtime.close()]);
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })();

@@ -1,13 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Step } from '../../protocol/content.ts';
 import type { CheckResult } from '../../protocol/result.ts';
-import { prepareWorkspace } from '../app.ts';
-import { runCheck } from '../checks/engine.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
-import { SessionManager } from '../terminal/session-manager.ts';
-import { ProgressStore } from './progress.ts';
-import { type ChapterInfo, type ContentIndex, commandDeadlineMs, RequestError, StepController } from './step-controller.ts';
+import { TutorialRuntime } from './runtime.ts';
+import { type ChapterInfo, type ContentIndex, commandDeadlineMs, RequestError } from './step-controller.ts';
 
 /** What happened to one step in a verify run. */
 export interface StepReport {
@@ -56,27 +51,15 @@ const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^
  * duration), and its check must then pass. Stops at the first failure.
  */
 export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: StepReport[] }> {
-  mkdirSync(o.stateDir, { recursive: true });
-  prepareWorkspace(o.workspace);
-  const venv = join(o.workspace, '.venv');
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${join(venv, 'bin')}:${process.env.PATH ?? ''}`, VIRTUAL_ENV: venv });
-  const sessions = new SessionManager({
-    stateDir: o.stateDir,
-    workspace: o.workspace,
-    env: process.env,
-    maxSessions: 4,
-    idleGraceMs: 60 * 60_000,
-    replayLimit: 64 * 1024,
-  });
-  const progress = ProgressStore.open(o.stateDir, () => {});
-  const controller = new StepController({
-    sessions,
+  const runtime = new TutorialRuntime({
     content: o.content,
-    progress,
-    broadcast: () => {},
-    runCheck: (step, marker) =>
-      runCheck(step.check, { workspace: o.workspace, endpoints: o.endpoints, env: env(), ...(marker ? { marker } : {}) }),
+    workspace: o.workspace,
+    stateDir: o.stateDir,
+    endpoints: o.endpoints,
+    shells: { maxSessions: 4, idleGraceMs: 60 * 60_000, replayLimit: 64 * 1024 },
+    log: () => {},
   });
+  const { sessions } = runtime;
   const reports: StepReport[] = [];
   let failed = false;
   try {
@@ -94,7 +77,7 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
         }
         o.onStep?.({ phase: 'start', chapter: chapter.id, step: step.id });
         output = '';
-        const report = await verifyStep(controller, sessions, chapter, step, o, env, () => output);
+        const report = await verifyStep(runtime, chapter, step, o, () => output);
         reports.push(report);
         o.onStep?.({ phase: 'end', chapter: chapter.id, step: step.id, report });
         if (report.outcome === 'failed') failed = true;
@@ -104,28 +87,26 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
       await sessions.end(chapter.id);
     }
   } finally {
-    await sessions.closeAll();
-    await progress.flush();
+    await runtime.close();
   }
   return { ok: !failed, steps: reports };
 }
 
 async function verifyStep(
-  controller: StepController,
-  sessions: SessionManager,
+  runtime: TutorialRuntime,
   chapter: ChapterInfo,
   step: Step,
   o: VerifyOptions,
-  env: () => NodeJS.ProcessEnv,
   output: () => string,
 ): Promise<StepReport> {
+  const { controller, sessions } = runtime;
   const started = performance.now();
   const report: StepReport = { chapter: chapter.id, step: step.id, title: step.title, outcome: 'passed', seconds: 0, commands: [] };
   const finish = (r: StepReport) => ({ ...r, seconds: Math.round((performance.now() - started) / 100) / 10 });
   const fail = (failedAt: StepReport['failedAt'], message: string) =>
     finish({ ...report, outcome: 'failed', failedAt, message, output: tail(plain(output()), 30) });
 
-  report.before = await runCheck(step.check, { workspace: o.workspace, endpoints: o.endpoints, env: env() });
+  report.before = await runtime.runCheck(step);
   if (report.before.ok && !step.mayAlreadyHold) {
     return fail(
       'check-before',

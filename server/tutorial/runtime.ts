@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import type { Step } from '../../protocol/content.ts';
+import type { ServerMessage } from '../../protocol/messages.ts';
+import type { CheckResult } from '../../protocol/result.ts';
+import { runCheck } from '../checks/engine.ts';
+import type { Endpoints } from '../stack/endpoints.ts';
+import { SessionManager } from '../terminal/session-manager.ts';
+import { learnerEnv, prepareWorkspace } from '../workspace.ts';
+import { ProgressStore } from './progress.ts';
+import { type ContentIndex, StepController } from './step-controller.ts';
+
+export interface TutorialRuntimeOptions {
+  content: ContentIndex;
+  /** The learner's working folder; prepared from the template when the runtime opens. */
+  workspace: string;
+  /** Where progress and the shells' integration files are kept. */
+  stateDir: string;
+  endpoints: Endpoints;
+  /** The chapters' shells: how many at once, how long one lives with no page, how much screen is kept for a page that comes back. */
+  shells: { maxSessions: number; idleGraceMs: number; replayLimit: number };
+  /** Where a warning goes (a corrupt progress store that was set aside). */
+  log: (line: string) => void;
+}
+
+/**
+ * The tutorial at work, the same for the server (server/app.ts) and the headless runner
+ * (server/tutorial/verify.ts): the prepared workspace, the progress store, the chapters' shells,
+ * the step controller, and checks run in the learner's environment. What the controller
+ * announces goes to whoever listens (the open pages); with no listener it goes nowhere.
+ */
+export class TutorialRuntime {
+  readonly content: ContentIndex;
+  readonly sessions: SessionManager;
+  readonly progress: ProgressStore;
+  readonly controller: StepController;
+  readonly #listeners = new Set<(message: ServerMessage) => void>();
+
+  constructor(private readonly o: TutorialRuntimeOptions) {
+    mkdirSync(o.stateDir, { recursive: true });
+    prepareWorkspace(o.workspace);
+    this.content = o.content;
+    this.progress = ProgressStore.open(o.stateDir, o.log);
+    this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
+    this.controller = new StepController({
+      sessions: this.sessions,
+      content: o.content,
+      progress: this.progress,
+      broadcast: (message) => this.announce(message),
+      runCheck: (step, marker) => this.runCheck(step, marker),
+    });
+  }
+
+  /**
+   * Runs a step's check in the learner's environment (server/workspace.ts), with the attempt's
+   * marker when there is one; nothing is stored or announced (StepController.check does that).
+   */
+  runCheck(step: Step, marker?: string): Promise<CheckResult> {
+    return runCheck(step.check, {
+      workspace: this.o.workspace,
+      endpoints: this.o.endpoints,
+      env: learnerEnv(this.o.workspace),
+      ...(marker ? { marker } : {}),
+    });
+  }
+
+  /** Tells every listener (every open page). */
+  announce(message: ServerMessage): void {
+    for (const listener of this.#listeners) listener(message);
+  }
+
+  /** Hears every announcement from now on, until disposed. */
+  onAnnouncement(listener: (message: ServerMessage) => void): { dispose(): void } {
+    this.#listeners.add(listener);
+    return { dispose: () => this.#listeners.delete(listener) };
+  }
+
+  /** Ends every shell with its process tree, then writes out the progress. */
+  async close(): Promise<void> {
+    await this.sessions.closeAll();
+    await this.progress.flush();
+  }
+}
