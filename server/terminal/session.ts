@@ -1,6 +1,7 @@
 import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
+import { PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
@@ -34,12 +35,6 @@ export interface SessionOptions {
 }
 
 /**
- * What the page's terminal sends by itself, not the learner: a cursor position report, a device
- * attributes reply, focus in/out. They do not put text on the prompt line.
- */
-const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
-
-/**
  * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for
  * the next attach, pauses the pty while its reader lags (flow control with acks), types input in
  * slices, knows when a command ends (shell integration), and ends with its whole process tree.
@@ -53,13 +48,7 @@ export class TerminalSession {
   #sink: SessionSink | undefined;
   #unacked = 0;
   #paused = false;
-  /** The shell is running a command (Enter was pressed) and has not shown its prompt again. */
-  #busy = true;
-  /** The learner has typed at the prompt without running it: a Run would be typed onto it. */
-  #lineHasText = false;
-  /** The shell has shown its first prompt. */
-  #prompted = false;
-  #waiters = new Set<(end: CommandEnd) => void>();
+  readonly #prompt = new PromptState();
   #outputListeners = new Set<(text: string) => void>();
   /** Opened at the first prompt. */
   #input: InputQueue;
@@ -93,12 +82,12 @@ export class TerminalSession {
 
   /** True while a command runs; false at the prompt. */
   get busy(): boolean {
-    return this.#busy;
+    return this.#prompt.busy;
   }
 
   /** True when the learner has typed at the prompt and not run it (nor cleared it) yet. */
   get lineHasText(): boolean {
-    return this.#lineHasText;
+    return this.#prompt.lineHasText;
   }
 
   /** True while the pty is paused because the reader has not acknowledged enough output. */
@@ -163,15 +152,7 @@ export class TerminalSession {
    */
   input(data: string): void {
     if (this.#exit || this.#closing) return;
-    if (/[\r\n]/.test(data)) {
-      this.#busy = true;
-      this.#lineHasText = false;
-    } else if (data === '\x03' || data.includes('\x15')) {
-      // Ctrl-C and Ctrl-U leave an empty prompt line.
-      this.#lineHasText = false;
-    } else if (!this.#busy && !TERMINAL_REPLY.test(data)) {
-      this.#lineHasText = true;
-    }
+    this.#prompt.typed(data);
     this.#input.push(data);
   }
 
@@ -192,37 +173,27 @@ export class TerminalSession {
   typeCommand(command: string, vars: Record<string, string> = {}): Promise<CommandEnd> {
     if (this.#exit || this.#closing)
       return Promise.reject(new SessionError('shell-ended', 'The shell has ended. Reload the page to start a new one.'));
-    if (this.#busy) return Promise.reject(new ShellBusyError());
+    if (this.#prompt.busy) return Promise.reject(new ShellBusyError());
     this.#integration.exportBeforeNextCommand(vars);
     const ended = this.nextCommandEnd();
-    this.#busy = true;
+    this.#prompt.commandTyped();
     this.#input.push(`${command}\r`);
     return ended;
   }
 
   /** Resolves at the next command end (prompt) the shell reports, or when the shell ends. */
   nextCommandEnd(): Promise<CommandEnd> {
-    if (this.#exit) return Promise.resolve(exitAsCommandEnd(this.#exit));
-    return new Promise((resolve) => this.#waiters.add(resolve));
+    return this.#prompt.nextCommandEnd();
   }
 
   /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
   started(timeoutMs: number): Promise<void> {
-    if (this.#prompted || this.#exit) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-    });
+    return this.#prompt.started(timeoutMs);
   }
 
   /** Resolves when the shell shows its prompt (at once if it does already). */
   async idle(): Promise<void> {
-    if (!this.#busy) return;
+    if (!this.#prompt.busy) return;
     await this.nextCommandEnd();
   }
 
@@ -286,27 +257,18 @@ export class TerminalSession {
       }
     }
     for (const end of ends) {
-      this.#busy = false;
-      this.#lineHasText = false;
-      this.#prompted = true;
+      this.#prompt.commandEnded(end);
       this.#input.open();
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
-      for (const w of waiters) w(end);
     }
   }
 
   /** node-pty reports the exit after the pty has been read to its end, so all output came before. */
   #onExit(e: ShellExit): void {
     this.#exit = e;
-    this.#busy = true;
     this.#input.close();
     this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
-    // Whoever waits for a command end hears it ended with the shell.
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const w of waiters) w(exitAsCommandEnd(e));
+    this.#prompt.shellEnded(exitAsCommandEnd(e));
   }
 
   #setPaused(paused: boolean): void {
