@@ -1,7 +1,7 @@
-import { Socket } from 'node:net';
 import type { ServiceStatus } from '../../protocol/messages.ts';
-import { httpRequest } from '../checks/http-client.ts';
 import type { Endpoints } from './endpoints.ts';
+import { httpRequest } from './http.ts';
+import { tryConnect } from './tcp.ts';
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
 interface ServiceProbe {
@@ -21,18 +21,10 @@ async function httpUp(
   return ok(a.status, a.json, a.text) ? { up: true, detail: `HTTP ${a.status}` } : { up: false, detail: `HTTP ${a.status}` };
 }
 
-function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{ up: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (up: boolean, detail: string) => {
-      s.destroy();
-      resolve({ up, detail });
-    };
-    signal.addEventListener('abort', () => done(false, 'does not answer'), { once: true });
-    s.once('connect', () => done(true, `port ${port} open`));
-    s.once('error', () => done(false, 'not running'));
-    s.connect(port, host);
-  });
+async function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{ up: boolean; detail: string }> {
+  const o = await tryConnect(host, port, signal);
+  if (o.open) return { up: true, detail: `port ${port} open` };
+  return { up: false, detail: o.timedOut ? 'does not answer' : 'not running' };
 }
 
 /** The services of the stack, as the status panel shows them. */

@@ -1,7 +1,8 @@
 import { type ElasticsearchProbe, elasticsearchProbe } from '../../../protocol/probes/elasticsearch.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
+import type { HttpAnswer } from '../../stack/http.ts';
 import { ev } from '../evidence.ts';
-import { answerEvidence, ask, type HttpAnswer, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
+import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
 import { runSteps } from '../steps.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 

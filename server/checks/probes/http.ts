@@ -1,7 +1,8 @@
 import { type HttpProbe, httpProbe } from '../../../protocol/probes/http.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
+import { httpRequest } from '../../stack/http.ts';
 import { hasPath, matchExpected, show, valueAt } from '../expect.ts';
-import { answerEvidence, httpRequest, requestFailedResult } from '../http-client.ts';
+import { answerEvidence, requestFailedResult } from '../http-client.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 
 async function run(spec: HttpProbe, ctx: ProbeContext): Promise<CheckResult> {

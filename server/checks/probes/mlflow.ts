@@ -1,7 +1,8 @@
 import { type MlflowProbe, mlflowProbe } from '../../../protocol/probes/mlflow.ts';
 import type { CheckResult, Evidence } from '../../../protocol/result.ts';
+import type { HttpAnswer } from '../../stack/http.ts';
 import { ev } from '../evidence.ts';
-import { answerEvidence, ask, type HttpAnswer, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
+import { answerEvidence, ask, isAnswer, joinUrl, origin, type ServiceInfo, unexpectedAnswer } from '../http-client.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
 
 const MLFLOW: ServiceInfo = { name: 'the MLflow server', start: 'docker compose up -d mlflow' };

@@ -1,30 +1,9 @@
-import { Socket } from 'node:net';
 import { type TcpProbe, tcpProbe } from '../../../protocol/probes/tcp.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
-import { errorCode, seconds } from '../../words.ts';
+import { tryConnect } from '../../stack/tcp.ts';
+import { seconds } from '../../words.ts';
 import { ev, LABEL } from '../evidence.ts';
 import type { ProbeContext, ProbeModule } from '../types.ts';
-
-/** How a TCP connection attempt ended. */
-export type ConnectOutcome = { open: true } | { open: false; code: string; timedOut: boolean };
-
-/** Tries to open a TCP connection and closes it at once. */
-export function tryConnect(host: string, port: number, signal: AbortSignal): Promise<ConnectOutcome> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (o: ConnectOutcome) => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(o);
-    };
-    const onAbort = () => done({ open: false, code: 'ETIMEDOUT', timedOut: true });
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => done({ open: true }));
-    socket.once('error', (err) => done({ open: false, code: errorCode(err) ?? err.message, timedOut: false }));
-    socket.connect(port, host);
-  });
-}
 
 async function run(spec: TcpProbe, ctx: ProbeContext): Promise<CheckResult> {
   const where = `${spec.host}:${spec.port}`;
