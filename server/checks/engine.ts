@@ -4,8 +4,8 @@ import type { Endpoints } from '../stack/endpoints.ts';
 import { isAbort, seconds } from '../words.ts';
 import { withDiagnosis } from './diagnosis.ts';
 import { fillPlaceholders, MissingMarkerError, placeholderValues } from './placeholders.ts';
-import { probeByKind } from './probes/index.ts';
-import type { ProbeContext, ProbeModule } from './types.ts';
+import { probeModules } from './probes/index.ts';
+import type { ProbeContext, ProbeModule, ProbeRegistry } from './types.ts';
 
 /** What a check needs to run: where the services and the workspace are, and the attempt's marker. */
 export interface RunCheckOptions {
@@ -19,8 +19,8 @@ export interface RunCheckOptions {
   env?: NodeJS.ProcessEnv;
   /** Cancels the whole check (the page went away, the chapter run was stopped). */
   signal?: AbortSignal;
-  /** The probe kinds to use; defaults to the registry in probes/index.ts (tests pass their own). */
-  registry?: ReadonlyMap<string, ProbeModule>;
+  /** Modules to run in place of the registry's (probes/index.ts), by kind: tests pass fakes. */
+  modules?: Partial<ProbeRegistry>;
 }
 
 /** How long a probe may take after its deadline to report the timeout itself. */
@@ -80,9 +80,7 @@ export async function runProbe(probe: Probe, options: RunCheckOptions): Promise<
       !r.ok && probe.message ? { ...r, message: probe.message, evidence: [...r.evidence, { label: 'Probe message', text: r.message }] } : r;
     return { ...stripUndefined(out), durationMs: Math.round(performance.now() - started) };
   };
-  const registry = options.registry ?? probeByKind;
-  const mod = registry.get(probe.kind);
-  if (!mod) throw new TypeError(`No probe module is registered for the kind "${probe.kind}"; list it in server/checks/probes/index.ts.`);
+  const mod: ProbeModule = options.modules?.[probe.kind] ?? probeModules[probe.kind];
 
   let spec: Probe;
   try {

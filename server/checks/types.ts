@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ProbeKind, probeSchemas } from '../../protocol/probes/index.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
 
@@ -20,10 +21,20 @@ export interface ProbeContext {
 
 /** One probe kind: its schema (from protocol/probes) and how to run it. */
 export interface ProbeModule<S extends z.ZodType = z.ZodType> {
-  kind: string;
+  /** The kind's name, the `kind` literal of its schema. */
+  kind: z.output<S> extends { kind: infer K extends string } ? K : string;
   schema: S;
   /** Default deadline in seconds when the spec gives none. */
   defaultTimeout: number;
   /** Runs the probe. Returns a result for every outcome a learner can cause; throws only on a bug. */
   run(spec: z.output<S>, ctx: ProbeContext): Promise<CheckResult>;
 }
+
+/** The schema of probe kind K, as listed in protocol/probes/index.ts. */
+type ProbeSchemaOf<K extends ProbeKind> = Extract<(typeof probeSchemas)[number], { shape: { kind: z.ZodLiteral<K> } }>;
+
+/**
+ * One module for every probe kind of protocol/probes/index.ts, under its kind. A kind without a
+ * module, a module without a kind, or a module under another kind's name does not compile.
+ */
+export type ProbeRegistry = { readonly [K in ProbeKind]: ProbeModule<ProbeSchemaOf<K>> };

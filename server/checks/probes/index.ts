@@ -1,4 +1,4 @@
-import type { ProbeModule } from '../types.ts';
+import type { ProbeRegistry } from '../types.ts';
 import { commandModule } from './command.ts';
 import { containerModule } from './container.ts';
 import { dvcModule } from './dvc.ts';
@@ -14,20 +14,18 @@ import { tcpModule } from './tcp.ts';
 /**
  * The registry of probe kinds: the only place that imports every probe module.
  * Add a kind: write protocol/probes/<kind>.ts and server/checks/probes/<kind>.ts, then list it
- * here and in protocol/probes/index.ts.
+ * here and in protocol/probes/index.ts (`npm run typecheck` fails until both lists agree).
  */
-export const probeModules: readonly ProbeModule[] = [
-  commandModule,
-  fileModule,
-  tcpModule,
-  httpModule,
-  containerModule,
-  preflightModule,
-  elasticsearchModule,
-  kibanaModule,
-  fluentdModule,
-  mlflowModule,
-  dvcModule,
-];
-
-export const probeByKind: ReadonlyMap<string, ProbeModule> = new Map(probeModules.map((m) => [m.kind, m]));
+export const probeModules: ProbeRegistry = {
+  command: commandModule,
+  file: fileModule,
+  tcp: tcpModule,
+  http: httpModule,
+  container: containerModule,
+  preflight: preflightModule,
+  elasticsearch: elasticsearchModule,
+  kibana: kibanaModule,
+  fluentd: fluentdModule,
+  mlflow: mlflowModule,
+  dvc: dvcModule,
+};

@@ -6,11 +6,10 @@ import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { type FluentdMonitorFake, startFluentdMonitor } from '../../fakes/fluentd-monitor.ts';
 
 let fake: FluentdMonitorFake;
-const registry = new Map([[fluentd.kind, fluentd]]);
 
 function check(spec: Record<string, unknown>) {
   const probe = fluentdProbe.parse({ kind: 'fluentd', ...spec });
-  return runCheck(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, fluentd_monitor: fake.url }, registry });
+  return runCheck(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, fluentd_monitor: fake.url } });
 }
 
 beforeAll(async () => {

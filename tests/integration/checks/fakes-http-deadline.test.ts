@@ -72,7 +72,6 @@ describe('probe deadlines', () => {
     const r = await runCheck(probe, {
       workspace: '/tmp',
       endpoints: { ...DEFAULT_ENDPOINTS, es: silentUrl },
-      registry: new Map([[elasticsearch.kind, elasticsearch]]),
     });
     expect(r.ok).toBe(false);
     // The engine gives a probe that honours its signal a grace to answer with its own message.

@@ -6,11 +6,10 @@ import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { type KibanaFake, startKibana } from '../../fakes/kibana.ts';
 
 let fake: KibanaFake;
-const registry = new Map([[kibana.kind, kibana]]);
 
 function check(spec: Record<string, unknown>) {
   const probe = kibanaProbe.parse({ kind: 'kibana', ...spec });
-  return runCheck(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, kibana: fake.url }, registry });
+  return runCheck(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, kibana: fake.url } });
 }
 
 beforeAll(async () => {

@@ -12,7 +12,6 @@ import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { hasVenv, testEnv } from '../../helpers/env.ts';
 
 const run = promisify(execFile);
-const registry = new Map([[dvc.kind, dvc]]);
 // The learner's PATH: the virtualenv first, as the server sets it for a chapter's checks.
 const env = { ...process.env, PATH: `${join(testEnv.venv, 'bin')}${delimiter}${process.env.PATH}` };
 const DATA = 'data/measurements.csv';
@@ -23,7 +22,7 @@ let remoteDir: string;
 
 function check(spec: Record<string, unknown>, probeEnv: NodeJS.ProcessEnv = env) {
   const probe = dvcProbe.parse({ kind: 'dvc', ...spec });
-  return runCheck(probe, { workspace: ws, endpoints: DEFAULT_ENDPOINTS, env: probeEnv, registry });
+  return runCheck(probe, { workspace: ws, endpoints: DEFAULT_ENDPOINTS, env: probeEnv });
 }
 
 async function sh(cmd: string, ...args: string[]) {

@@ -14,7 +14,6 @@ import { type MlflowServer, startMlflowServer } from '../../helpers/mlflow-serve
 
 const execFileAsync = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../../workspace/mlflow/simple.py');
-const registry = new Map([[mlflow.kind, mlflow]]);
 const marker = `ds-mlflow-run-${randomBytes(4).toString('hex')}`;
 
 let server: MlflowServer;
@@ -22,7 +21,7 @@ let cwd: string;
 
 function check(spec: Record<string, unknown>, m: string | undefined = marker) {
   const probe = mlflowProbe.parse({ kind: 'mlflow', ...spec });
-  return runCheck(probe, { workspace: cwd, endpoints: { ...DEFAULT_ENDPOINTS, mlflow: server.url }, marker: m, registry });
+  return runCheck(probe, { workspace: cwd, endpoints: { ...DEFAULT_ENDPOINTS, mlflow: server.url }, marker: m });
 }
 
 /** The whole run check of the chapter's step, as a chapter would write it. */
@@ -67,7 +66,7 @@ describe('mlflow probe against a real mlflow server on PostgreSQL', () => {
     // not allow. MLflow exempts /health from the check, so the probe must find this on the API.
     const url = server.url.replace('127.0.0.1', '[::ffff:127.0.0.1]');
     const probe = mlflowProbe.parse({ kind: 'mlflow', health: true });
-    const r = await runCheck(probe, { workspace: cwd, endpoints: { ...DEFAULT_ENDPOINTS, mlflow: url }, registry });
+    const r = await runCheck(probe, { workspace: cwd, endpoints: { ...DEFAULT_ENDPOINTS, mlflow: url } });
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(
       /^The MLflow server at http:\/\/\[::ffff:7f00:1\]:\d+ refused the request with 403 "Invalid Host header": its host check does not allow the address \[::ffff:7f00:1\]:\d+\.$/,

@@ -11,13 +11,12 @@ import { freePort } from '../../helpers/net.ts';
 // The real OpenSearch node from tests/services/opensearch/start.sh stands in for Elasticsearch:
 // every API this probe uses (/_cluster/health, /_cat/indices, /_count?q=, /) is shared.
 const os = testEnv.opensearchUrl;
-const registry = new Map([[elasticsearch.kind, elasticsearch]]);
 const suffix = randomBytes(4).toString('hex');
 const index = `logstash-test-${suffix}`;
 
 function check(spec: Omit<ElasticsearchProbe, 'kind' | 'atLeast'> & { atLeast?: number }, marker?: string, es = os) {
   const probe = elasticsearchProbe.parse({ kind: 'elasticsearch', ...spec });
-  return runProbe(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, es }, marker, registry });
+  return runProbe(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, es }, marker });
 }
 
 async function os_(method: string, path: string, body?: string, type = 'application/json') {
