@@ -2,11 +2,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../../server/checks/engine.ts';
 import { requestFailedResult } from '../../../server/checks/http-client.ts';
-import { httpRequest } from '../../../server/stack/http.ts';
 import { elasticsearchModule as elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
 import { mlflowModule as mlflow } from '../../../server/checks/probes/mlflow.ts';
 import type { ProbeContext } from '../../../server/checks/types.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
+import { httpRequest } from '../../../server/stack/http.ts';
 import { freePort } from '../../helpers/net.ts';
 
 // A TCP server that accepts connections and never writes a byte: a hung service.
