@@ -25,4 +25,3 @@ export const kibanaProbe = z
     ...probeBase,
   })
   .refine((s) => s.status || s.dataView, { message: 'Give status, dataView or both.' });
-export type KibanaProbe = z.output<typeof kibanaProbe>;
