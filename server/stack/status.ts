@@ -1,12 +1,11 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
+import { STACK_SERVICES, type StackServiceId } from '../../protocol/services.ts';
 import type { Endpoints } from './endpoints.ts';
 import { httpRequest } from './http.ts';
 import { tryConnect } from './tcp.ts';
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
 interface ServiceProbe {
-  id: string;
-  name: string;
   url?: string;
   ask(signal: AbortSignal): Promise<{ up: boolean; detail: string }>;
 }
@@ -27,12 +26,10 @@ async function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{
   return { up: false, detail: o.timedOut ? 'does not answer' : 'not running' };
 }
 
-/** The services of the stack, as the status panel shows them. */
-export function stackServices(e: Endpoints): ServiceProbe[] {
-  return [
-    {
-      id: 'elasticsearch',
-      name: 'Elasticsearch',
+/** How each service of the stack (protocol/services.ts) is asked; a service without a way to ask it does not compile. */
+function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
+  return {
+    elasticsearch: {
       url: e.es,
       ask: (signal) =>
         httpUp(
@@ -41,9 +38,7 @@ export function stackServices(e: Endpoints): ServiceProbe[] {
           (st, json) => st === 200 && ['green', 'yellow'].includes((json as { status?: string })?.status ?? ''),
         ),
     },
-    {
-      id: 'kibana',
-      name: 'Kibana',
+    kibana: {
       url: e.kibana,
       ask: (signal) =>
         httpUp(
@@ -52,19 +47,21 @@ export function stackServices(e: Endpoints): ServiceProbe[] {
           (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available',
         ),
     },
-    { id: 'fluentd', name: 'fluentd', ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
-    { id: 'postgres', name: 'PostgreSQL', ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },
-    { id: 'mlflow', name: 'MLflow', url: e.mlflow, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
-    { id: 'adminer', name: 'adminer', url: e.adminer, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
-  ];
+    fluentd: { ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
+    postgres: { ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },
+    mlflow: { url: e.mlflow, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
+    adminer: { url: e.adminer, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
+  };
 }
 
 /** Asks every service once, in parallel, each with a short deadline. */
 export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<ServiceStatus[]> {
+  const probes = serviceProbes(e);
   return Promise.all(
-    stackServices(e).map(async (s) => {
+    STACK_SERVICES.map(async ({ id, name }) => {
+      const s = probes[id];
       const r = await s.ask(AbortSignal.timeout(timeoutMs));
-      const status: ServiceStatus = { id: s.id, name: s.name, state: r.up ? 'up' : 'down', detail: r.detail };
+      const status: ServiceStatus = { id, name, state: r.up ? 'up' : 'down', detail: r.detail };
       if (s.url) status.url = s.url;
       return status;
     }),
