@@ -1,0 +1,182 @@
+import type { WebSocket } from 'ws';
+import { type ClientMessage, ClientMessageSchema, type ServerMessage } from '../../protocol/messages.ts';
+import type { SessionSink, TerminalSession } from '../terminal/session.ts';
+import { SessionError, type SessionManager } from '../terminal/session-manager.ts';
+import { RequestError, type StepController } from '../tutorial/step-controller.ts';
+
+export interface PageSocketOptions {
+  sessions: SessionManager;
+  controller: StepController;
+  /** Bad messages a socket may send before it is closed. */
+  maxBadMessages: number;
+  /** Messages per second a socket may send (a burst of twice this is allowed). */
+  maxMessagesPerSecond: number;
+  log: (line: string) => void;
+}
+
+/** Close code (RFC 6455): policy violation. */
+const POLICY = 1008;
+/** An ack frame is about 35 bytes; anything bigger is not one. */
+const MAX_ACK_FRAME = 64;
+
+/**
+ * One page's websocket, once it has been let in: its chapter's shell (output goes out as binary
+ * frames), a rate limit, and every message the page may send, each parsed with the protocol's
+ * schema and handled in one exhaustive switch.
+ */
+export class PageSocket {
+  readonly #ws: WebSocket;
+  readonly #o: PageSocketOptions;
+  #session: TerminalSession | undefined;
+  #chapter = '';
+  #bad = 0;
+  /** The rate limit's token bucket. */
+  #tokens: number;
+  #refill = Date.now();
+  readonly #sink: SessionSink;
+
+  constructor(ws: WebSocket, options: PageSocketOptions) {
+    this.#ws = ws;
+    this.#o = options;
+    this.#tokens = options.maxMessagesPerSecond * 2;
+    this.#sink = {
+      output: (text) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
+      },
+      // Only the attached socket hears its shell end: the sink is the session's one link to it,
+      // so no listener is left behind on a session this socket has left.
+      exited: (e) => this.send({ type: 'exit', chapter: this.#chapter, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }),
+      detached: (reason) => {
+        this.#session = undefined;
+        if (reason === 'replaced')
+          this.send({
+            type: 'error',
+            code: 'taken-over',
+            message: "This chapter's terminal was opened in another tab; this one has let go of it.",
+          });
+      },
+    };
+  }
+
+  send(m: ServerMessage): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(m));
+  }
+
+  /** A message from the page (binaryType is ws's default "nodebuffer": every message, fragmented or not, is one Buffer). */
+  receive(data: Buffer, isBinary: boolean): void {
+    // A token bucket: a page that floods us with messages is told, then closed. Acks that
+    // answer output we sent are free: at 20 MB/s of output the page acks over a thousand
+    // times a second, and a dropped ack would stall the shell for good (and a Ctrl-C queued
+    // behind spent tokens would be dropped too).
+    const now = Date.now();
+    this.#tokens = Math.min(this.#o.maxMessagesPerSecond * 2, this.#tokens + ((now - this.#refill) / 1000) * this.#o.maxMessagesPerSecond);
+    this.#refill = now;
+    if (!(this.#session && this.#session.unacknowledged > 0 && !isBinary && isAck(data))) {
+      if (this.#tokens < 1) {
+        this.#refuse('rate-limited', 'The page sent too many messages at once; some were dropped.');
+        return;
+      }
+      this.#tokens -= 1;
+    }
+    if (isBinary) {
+      this.#refuse('bad-message', 'The server accepts only JSON text messages from the page.');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.#refuse('bad-message', 'The message was not valid JSON.');
+      return;
+    }
+    const parsed = ClientMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.#refuse(
+        'bad-message',
+        `The message was not understood: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid'}.`,
+      );
+      return;
+    }
+    this.#handle(parsed.data).catch((err: unknown) => {
+      if (err instanceof RequestError || err instanceof SessionError) this.#refuse(err.code, err.message);
+      else {
+        this.#o.log(`error while handling ${parsed.data.type}: ${(err as Error).stack ?? String(err)}`);
+        this.send({ type: 'error', code: 'internal', message: 'The server failed to do that; its console shows why.' });
+      }
+    });
+  }
+
+  /** The socket has closed: the shell carries on without it. */
+  closed(): void {
+    this.#session?.detach(this.#sink);
+  }
+
+  #refuse(code: string, message: string): void {
+    this.send({ type: 'error', code, message });
+    if (++this.#bad >= this.#o.maxBadMessages) this.#ws.close(POLICY, 'too many bad messages');
+  }
+
+  async #handle(msg: ClientMessage): Promise<void> {
+    const { controller, sessions } = this.#o;
+    switch (msg.type) {
+      case 'attach': {
+        controller.find(msg.chapter);
+        const s = sessions.open(msg.chapter, msg.cols, msg.rows);
+        if (this.#session !== s) this.#session?.detach(this.#sink);
+        this.#session = s;
+        this.#chapter = msg.chapter;
+        // attach() and the "attached" message happen in one turn: no output can come between
+        // the replay and the first live output frame.
+        const replay = s.attach(this.#sink, msg.cols, msg.rows);
+        this.send({ type: 'attached', chapter: msg.chapter, replay });
+        return;
+      }
+      case 'input':
+        this.#attached().input(msg.data);
+        return;
+      case 'resize':
+        this.#attached().resize(msg.cols, msg.rows);
+        return;
+      case 'ack':
+        this.#attached().ack(msg.bytes);
+        return;
+      case 'run':
+        await controller.run(msg.chapter, msg.step, msg.index);
+        return;
+      case 'check':
+        await controller.check(msg.chapter, msg.step);
+        return;
+      case 'run-chapter':
+        await controller.runChapter(msg.chapter, msg.upTo);
+        return;
+      case 'stop-chapter':
+        controller.find(msg.chapter);
+        controller.stopChapter(msg.chapter);
+        return;
+      case 'reset':
+        await controller.reset(msg.chapter);
+        return;
+      default: {
+        const unhandled: never = msg;
+        throw new Error(`Unhandled message ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  #attached(): TerminalSession {
+    if (!this.#session) throw new RequestError('not-attached', 'This page is not attached to a terminal yet; send "attach" first.');
+    return this.#session;
+  }
+}
+
+/** Whether a small text frame is an ack (checked before the rate limit, so it must be cheap). */
+function isAck(data: Buffer): boolean {
+  if (data.length > MAX_ACK_FRAME) return false;
+  try {
+    const m = JSON.parse(data.toString('utf8')) as { type?: unknown };
+    return m !== null && typeof m === 'object' && m.type === 'ack';
+  } catch {
+    return false;
+  }
+}
