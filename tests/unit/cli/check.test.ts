@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type StepOutcome } from '../../server/cli/check.ts';
+import { main, type StepOutcome } from '../../../server/cli/check.ts';
 
-const content = join(import.meta.dirname, '..', 'fixtures', 'content');
+const content = join(import.meta.dirname, '..', '..', 'fixtures', 'content');
 const workspace = mkdtempSync(join(tmpdir(), 'check-cli-'));
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
