@@ -24,7 +24,7 @@ export function parseOrExplain<R>(parse: () => R, usage: string, err: Out): R | 
 }
 
 /**
- * Runs a program's `main` when its file is the one Node was started with (`tsx server/x.ts`),
+ * Runs a program's `main` when its file is the one Node was started with (`tsx server/cli/check.ts`),
  * and exits with the status it returns; an unexpected error prints its stack and exits with 1.
  */
 export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
