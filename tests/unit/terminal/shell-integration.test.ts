@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Osc133Parser } from '../../server/terminal/shell-integration.ts';
+import { Osc133Parser } from '../../../server/terminal/shell-integration.ts';
 
 const NONCE = 'abc123';
 

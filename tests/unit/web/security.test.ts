@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { allowedHosts, allowedOrigins, checkUpgrade, newToken, tokensEqual } from '../../server/web/security.ts';
+import { allowedHosts, allowedOrigins, checkUpgrade, newToken, tokensEqual } from '../../../server/web/security.ts';
 
 describe('tokensEqual', () => {
   it('is true only for the same token', () => {
