@@ -5,23 +5,20 @@ import mdx from '@astrojs/mdx';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
+import { chapterHead, compareChapters, frontmatterOf } from './protocol/content.ts';
 
 /**
- * The chapters in sidebar order (frontmatter `sidebar.order`, then file name). Starlight's
- * `autogenerate` finds nothing here: it only knows docs under src/content/docs, and ours live in
- * the top-level content/ folder, so the list is built from the files themselves.
+ * The chapters in sidebar order (protocol/content.ts compareChapters, which the server uses too).
+ * Starlight's `autogenerate` finds nothing here: it only knows docs under src/content/docs, and
+ * ours live in the top-level content/ folder, so the list is built from the files themselves.
  */
 function chapterSlugs() {
   const dir = new URL('./content/docs/chapters/', import.meta.url);
   return readdirSync(dir)
     .filter((f) => /^[^_].*\.mdx?$/.test(f))
-    .map((f) => {
-      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(new URL(f, dir), 'utf8'))?.[1] ?? '';
-      const order = parse(front)?.sidebar?.order;
-      return { slug: `chapters/${f.replace(/\.mdx?$/, '')}`, order: typeof order === 'number' ? order : Number.POSITIVE_INFINITY };
-    })
-    .sort((a, b) => a.order - b.order || a.slug.localeCompare(b.slug))
-    .map((c) => c.slug);
+    .map((f) => chapterHead(f, parse(frontmatterOf(readFileSync(new URL(f, dir), 'utf8')) ?? '')))
+    .sort(compareChapters)
+    .map((c) => `chapters/${c.id}`);
 }
 
 // The site is static: the local server (server/web/http.ts) serves dist/ and adds the per-start

@@ -4,17 +4,27 @@ import { CheckSchema } from './probes/index.ts';
 /** A step id or chapter id: lowercase words joined by dashes. */
 export const IdSchema = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lowercase words joined by dashes');
 
+/** A duration: minutes, seconds or both, as in "30s", "2m" or "1m30s". */
+const DURATION = /^(?:(\d+)m)?(?:(\d+)s)?$/;
+const DURATION_HELP = 'write a duration such as "30s", "2m" or "1m30s"';
+
 /** A duration such as "30s", "2m" or "1m30s". */
 export const DurationSchema = z
   .string()
-  .regex(/^(\d+m)?(\d+s)?$/, 'write a duration such as "30s", "2m" or "1m30s"')
-  .refine((s) => s.length > 0, 'write a duration such as "30s", "2m" or "1m30s"');
+  .regex(DURATION, DURATION_HELP)
+  .refine((s) => s.length > 0, DURATION_HELP);
+
+/** The minutes and seconds of a duration such as "1m30s"; a RangeError for anything else. */
+export function parseDuration(duration: string): { minutes: number; seconds: number } {
+  const m = DURATION.exec(duration);
+  if (!m) throw new RangeError(`"${duration}" is not a duration such as "30s" or "2m".`);
+  return { minutes: Number(m[1] ?? 0), seconds: Number(m[2] ?? 0) };
+}
 
 /** Seconds in a duration string such as "1m30s". */
 export function durationSeconds(duration: string): number {
-  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
-  if (!m) throw new RangeError(`"${duration}" is not a duration such as "30s" or "2m".`);
-  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+  const { minutes, seconds } = parseDuration(duration);
+  return minutes * 60 + seconds;
 }
 
 /** A link to upstream documentation. */
@@ -59,3 +69,53 @@ export const ChapterFieldsSchema = z.object({
     }),
 });
 export type ChapterFields = z.output<typeof ChapterFieldsSchema>;
+
+/**
+ * A chapter's id, which the page, the progress store and the command line use: its file's base
+ * name without the extension. `start-the-stack` for content/docs/chapters/start-the-stack.mdx, and
+ * for the docs entry id `chapters/start-the-stack`.
+ */
+export function chapterId(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.mdx?$/, '');
+}
+
+/** The YAML between the leading `---` lines of a Markdown file, or undefined. */
+export function frontmatterOf(text: string): string | undefined {
+  return /^---\r?\n([\s\S]*?)\r?\n---(?:\r?\n|$)/.exec(text)?.[1];
+}
+
+/** Where a chapter goes and what it is called, from its file and its parsed frontmatter. */
+export interface ChapterHead {
+  id: string;
+  /** Starlight's `title`; the id when the frontmatter has none. */
+  title: string;
+  /** Starlight's `sidebar.order`, when the chapter sets it. */
+  order?: number;
+}
+
+/** The head of a chapter: `file` is its path (or docs entry id), `front` its parsed frontmatter. */
+export function chapterHead(file: string, front: unknown): ChapterHead {
+  const id = chapterId(file);
+  const fm = (front ?? {}) as { title?: unknown; sidebar?: { order?: unknown } };
+  const order = fm.sidebar?.order;
+  return { id, title: typeof fm.title === 'string' ? fm.title : id, ...(typeof order === 'number' ? { order } : {}) };
+}
+
+/**
+ * The chapter order of the sidebar, the overview and the server: by `sidebar.order` (chapters
+ * without one last), then by id.
+ */
+export function compareChapters(a: { id: string; order?: number }, b: { id: string; order?: number }): number {
+  const byOrder = (a.order ?? Number.POSITIVE_INFINITY) - (b.order ?? Number.POSITIVE_INFINITY);
+  return byOrder || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** A chapter as the page's code knows it: the JSON island the sidebar writes (src/lib/chapters.ts). */
+export const ChapterSummarySchema = z.object({
+  id: IdSchema,
+  title: z.string(),
+  /** The chapter's page, e.g. `/chapters/start-the-stack/`. */
+  href: z.string(),
+  steps: z.array(StepSchema.pick({ id: true, title: true })),
+});
+export type ChapterSummary = z.output<typeof ChapterSummarySchema>;

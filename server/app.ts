@@ -5,7 +5,7 @@ import { CONTENT_DIR, DIST_DIR, REPO_ROOT } from './paths.ts';
 import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
 import type { SessionManager } from './terminal/session-manager.ts';
-import { loadContentIndex } from './tutorial/content-index.ts';
+import { loadContentIndex } from './tutorial/content.ts';
 import { TutorialRuntime } from './tutorial/runtime.ts';
 import type { ContentIndex, StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';

@@ -1,25 +1,41 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ChapterFields, ChapterFieldsSchema, type Step } from '../../protocol/content.ts';
+import {
+  type ChapterFields,
+  ChapterFieldsSchema,
+  type ChapterHead,
+  chapterHead,
+  compareChapters,
+  frontmatterOf,
+  type Step,
+} from '../../protocol/content.ts';
 import { formatCheckIssues } from '../checks/issues.ts';
 import { PLACEHOLDER_NAMES, placeholdersIn } from '../checks/placeholders.ts';
 
-/** A chapter as the server reads it from content/docs. */
-export interface LoadedChapter {
-  /** The file's base name without extension: `start-the-stack` for content/docs/chapters/start-the-stack.mdx. */
+/** A chapter as the server knows it: its id, title and steps, loaded from content/. */
+export interface ChapterInfo {
+  /** The chapter file's base name (protocol/content.ts chapterId). */
   id: string;
   title: string;
+  steps: Step[];
+  /** Each step's content hash, by step id; a changed hash makes stored progress stale. */
+  hashes: Record<string, string>;
+}
+
+/** A chapter as the server reads it from content/docs. */
+export interface LoadedChapter extends ChapterInfo, ChapterHead {
   /** The file (absolute). */
   file: string;
-  /** Starlight's `sidebar.order`, when the chapter sets it. */
-  order?: number;
-  steps: Step[];
-  /** Each step's content hash, by step id. */
-  hashes: Record<string, string>;
   /** Every tutorial field of the frontmatter, validated. */
   fields: ChapterFields;
+}
+
+/** The chapters that have steps, in sidebar order, and a look-up by id. */
+export interface ContentIndex {
+  chapters: readonly ChapterInfo[];
+  chapter(id: string): ChapterInfo | undefined;
 }
 
 /** A chapter file that cannot be used; the message names the file and every bad field. */
@@ -54,15 +70,8 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The YAML between the leading `---` lines of a Markdown file, or undefined. */
-export function frontmatterOf(text: string): string | undefined {
-  return /^---\r?\n([\s\S]*?)\r?\n---(?:\r?\n|$)/.exec(text)?.[1];
-}
-
 /** Parses and validates one chapter file; throws a ContentError naming the file and the fields. */
-export function loadChapterFile(file: string): LoadedChapter {
-  // The short id the page, the progress store and the command line use: the file's base name.
-  const id = basename(file).replace(/\.mdx?$/, '');
+function loadChapterFile(file: string): LoadedChapter {
   const yamlText = frontmatterOf(readFileSync(file, 'utf8'));
   let front: unknown = {};
   if (yamlText !== undefined) {
@@ -85,13 +94,9 @@ export function loadChapterFile(file: string): LoadedChapter {
     }
   }
   if (problems.length) throw new ContentError(file, problems);
-  const fm = front as { title?: unknown; sidebar?: { order?: unknown } };
-  const order = typeof fm.sidebar?.order === 'number' ? fm.sidebar.order : undefined;
   return {
-    id,
-    title: typeof fm.title === 'string' ? fm.title : id,
+    ...chapterHead(file, front),
     file,
-    order,
     steps: r.data.steps,
     hashes: Object.fromEntries(r.data.steps.map((s) => [s.id, stepHash(s)])),
     fields: r.data,
@@ -100,8 +105,8 @@ export function loadChapterFile(file: string): LoadedChapter {
 
 /**
  * Every chapter under `<contentDir>/docs` (`.md` and `.mdx`, skipping names that start with `_`),
- * ordered as Starlight's sidebar orders them: by `sidebar.order` (chapters without one last),
- * then by path. Throws a ContentError for the first file that is not valid.
+ * in the sidebar's order (protocol/content.ts compareChapters). Throws a ContentError for the
+ * first file that is not valid.
  */
 export function loadChapters(contentDir: string): LoadedChapter[] {
   const docsDir = join(contentDir, 'docs');
@@ -116,18 +121,22 @@ export function loadChapters(contentDir: string): LoadedChapter[] {
       throw new ContentError(c.file, [`the chapter id "${c.id}" is also the name of ${other}; chapter file names must be unique.`]);
     seen.set(c.id, c.file);
   }
-  return chapters.sort(
-    (a, b) => (a.order ?? Number.POSITIVE_INFINITY) - (b.order ?? Number.POSITIVE_INFINITY) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+  return chapters.sort(compareChapters);
+}
+
+/** The chapters that have steps, in sidebar order, by id (the chapter file's base name). */
+export function loadContentIndex(contentDir: string): ContentIndex {
+  const chapters: ChapterInfo[] = loadChapters(contentDir)
+    .filter((c) => c.steps.length > 0)
+    .map((c) => ({ id: c.id, title: c.title, steps: c.steps, hashes: c.hashes }));
+  const byId = new Map(chapters.map((c) => [c.id, c]));
+  return { chapters, chapter: (id) => byId.get(id) };
 }
 
 /** What `chapter` or `chapter/step` names: a whole chapter, or one step of it. */
 export type StepRef = { chapter: LoadedChapter; step?: Step };
 
-/**
- * Resolves `chapter` or `chapter/step`. Returns
- * undefined when nothing matches.
- */
+/** Resolves `chapter` or `chapter/step`; undefined when nothing matches. */
 export function resolveRef(chapters: readonly LoadedChapter[], ref: string): StepRef | undefined {
   const whole = chapters.find((c) => c.id === ref);
   if (whole) return { chapter: whole };

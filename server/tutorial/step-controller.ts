@@ -2,21 +2,10 @@ import { durationSeconds, type Step } from '../../protocol/content.ts';
 import type { ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { type SessionManager, ShellBusyError } from '../terminal/session-manager.ts';
+import type { ChapterInfo, ContentIndex } from './content.ts';
 import { newMarker } from './marker.ts';
 
-/** A chapter as the server knows it: its id, title and steps, loaded from content/. */
-export interface ChapterInfo {
-  id: string;
-  title: string;
-  steps: Step[];
-  /** Each step's content hash, by step id; a changed hash makes stored progress stale. */
-  hashes: Record<string, string>;
-}
-
-export interface ContentIndex {
-  chapters: readonly ChapterInfo[];
-  chapter(id: string): ChapterInfo | undefined;
-}
+export type { ChapterInfo, ContentIndex };
 
 /** What the controller needs of the progress store (server/tutorial/progress.ts). */
 export interface ProgressLike {

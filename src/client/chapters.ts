@@ -1,12 +1,8 @@
+import type { ChapterSummary } from '../../protocol/content.ts';
 import type { ProgressSnapshot, StepState } from '../../protocol/messages.ts';
 
 /** A chapter as the sidebar's JSON island describes it (src/lib/chapters.ts writes it). */
-export interface ChapterSummary {
-  id: string;
-  title: string;
-  href: string;
-  steps: { id: string; title: string }[];
-}
+export type { ChapterSummary };
 
 /** The chapters with steps, in sidebar order. */
 export function readChapters(): ChapterSummary[] {

@@ -1,15 +1,8 @@
 import { getCollection } from 'astro:content';
 import type { StarlightRouteData } from '@astrojs/starlight/route-data';
-import type { Step } from '../../protocol/content.ts';
+import { type ChapterSummary, chapterId, parseDuration, type Step } from '../../protocol/content.ts';
 
-/** What the page's own code needs to know of a chapter (the JSON island in the sidebar). */
-export interface ChapterSummary {
-  /** The chapter id: its file's basename, as the server names it. */
-  id: string;
-  title: string;
-  href: string;
-  steps: { id: string; title: string }[];
-}
+export { chapterId };
 
 type SidebarEntry = StarlightRouteData['sidebar'][number];
 
@@ -17,14 +10,9 @@ function links(entries: SidebarEntry[]): string[] {
   return entries.flatMap((e) => (e.type === 'link' ? [e.href] : links(e.entries)));
 }
 
-/** The chapter id of a docs entry id such as "chapters/hello-terminal". */
-export function chapterId(entryId: string): string {
-  return entryId.split('/').pop() ?? entryId;
-}
-
 /**
  * The chapters that have steps, in the order the sidebar lists them (so the overview page and
- * the sidebar never disagree).
+ * the sidebar never disagree); the sidebar writes them as a JSON island for the page's code.
  */
 export async function chaptersInSidebarOrder(sidebar: SidebarEntry[]): Promise<ChapterSummary[]> {
   const entries = await getCollection('docs');
@@ -45,9 +33,7 @@ export async function chaptersInSidebarOrder(sidebar: SidebarEntry[]): Promise<C
 
 /** "5s" → "about 5 seconds", "1m30s" → "about 1 min 30 s": the expected duration, for people. */
 export function humanDuration(duration: string): string {
-  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
-  const min = Number(m?.[1] ?? 0);
-  const sec = Number(m?.[2] ?? 0);
+  const { minutes: min, seconds: sec } = parseDuration(duration);
   if (min === 0) return `about ${sec} second${sec === 1 ? '' : 's'}`;
   if (sec === 0) return `about ${min} minute${min === 1 ? '' : 's'}`;
   return `about ${min} min ${sec} s`;

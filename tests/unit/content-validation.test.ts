@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { durationSeconds, type Step } from '../../protocol/content.ts';
+import { durationSeconds, frontmatterOf, type Step } from '../../protocol/content.ts';
 import type { Check, Probe } from '../../protocol/probes/index.ts';
-import { frontmatterOf, type LoadedChapter, loadChapters } from '../../server/tutorial/content.ts';
+import { type LoadedChapter, loadChapters } from '../../server/tutorial/content.ts';
 
 const CONTENT = join(import.meta.dirname, '..', '..', 'content');
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContentError, loadChapters, resolveRef, stepHash } from '../../server/tutorial/content.ts';
+import { ContentError, loadChapters, loadContentIndex, resolveRef, stepHash } from '../../../server/tutorial/content.ts';
 
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const fixtures = join(import.meta.dirname, '..', '..', 'fixtures');
 
 describe('loadChapters', () => {
   const chapters = loadChapters(join(fixtures, 'content'));
@@ -37,6 +37,15 @@ describe('loadChapters', () => {
     expect((error as ContentError).problems[0]).toMatch(
       /^steps\.1\.check\.all\.1\.kind: "htp" is not a probe kind; use one of command, file, tcp, http/,
     );
+  });
+});
+
+describe('loadContentIndex', () => {
+  const index = loadContentIndex(join(fixtures, 'content'));
+  it('keeps the chapters that have steps, in sidebar order, and finds them by id', () => {
+    expect(index.chapters.map((c) => c.id)).toEqual(['first', 'second']);
+    expect(index.chapter('second')?.title).toBe(loadChapters(join(fixtures, 'content'))[1]!.title);
+    expect(index.chapter('index')).toBeUndefined();
   });
 });
 
