@@ -61,7 +61,7 @@ function themeFor(el: HTMLElement): ITheme {
 
 export interface TutorialTerminal {
   term: Terminal;
-  /** Fits the terminal to its box; returns whether the size changed. */
+  /** Fits the terminal to its box on the next animation frame; a hidden (collapsed) dock is left as it is. */
   fit(): void;
 }
 
