@@ -5,8 +5,7 @@ import type { Step } from '../../protocol/content.ts';
 import type { Check } from '../../protocol/probes/index.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { loadEndpoints } from '../stack/endpoints.ts';
-import { ContentError, loadContentIndex } from '../tutorial/content.ts';
-import type { ChapterInfo, ContentIndex } from '../tutorial/step-controller.ts';
+import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex } from '../tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 

@@ -6,8 +6,9 @@ import { runCheck } from '../checks/engine.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
+import type { ContentIndex } from './content.ts';
 import { ProgressStore } from './progress.ts';
-import { type ContentIndex, StepController } from './step-controller.ts';
+import { StepController } from './step-controller.ts';
 
 export interface TutorialRuntimeOptions {
   content: ContentIndex;

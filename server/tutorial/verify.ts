@@ -1,8 +1,9 @@
 import type { Step } from '../../protocol/content.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
+import type { ChapterInfo, ContentIndex } from './content.ts';
 import { TutorialRuntime } from './runtime.ts';
-import { type ChapterInfo, type ContentIndex, commandDeadlineMs, RequestError } from './step-controller.ts';
+import { commandDeadlineMs, RequestError } from './step-controller.ts';
 
 /** What happened to one step in a verify run. */
 export interface StepReport {
