@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkProblems } from './issues.ts';
 import { CheckSchema } from './probes/index.ts';
 
 /** A step id or chapter id: lowercase words joined by dashes. */
@@ -69,6 +70,33 @@ export const ChapterFieldsSchema = z.object({
     }),
 });
 export type ChapterFields = z.output<typeof ChapterFieldsSchema>;
+
+/**
+ * `schema`, with its problems worded as the server words them (protocol/issues.ts): one issue per
+ * problem, at its field, instead of zod's own text (which for a misspelled probe kind lists the
+ * errors of every alternative of the check union).
+ */
+function worded<S extends z.ZodType>(schema: S) {
+  return z.unknown().transform((value, ctx): z.output<S> => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    for (const p of checkProblems(r.error.issues, value)) ctx.addIssue({ code: 'custom', path: p.path, message: p.text, input: value });
+    return z.NEVER;
+  });
+}
+
+const fields = ChapterFieldsSchema.shape;
+
+/**
+ * The tutorial fields of a chapter's frontmatter as `astro build` checks them (src/content.config.ts):
+ * ChapterFieldsSchema field by field, so that a bad chapter fails the build with the words the
+ * server uses, `**steps.1.check.all.1.kind**: "htp" is not a probe kind; use one of ...`.
+ */
+export const ChapterFieldsBuildSchema = z.object({
+  goal: worded(fields.goal).optional(),
+  time: worded(fields.time).optional(),
+  steps: worded(fields.steps).default([]),
+} satisfies Record<keyof typeof fields, z.ZodType>);
 
 /**
  * A chapter's id, which the page, the progress store and the command line use: its file's base

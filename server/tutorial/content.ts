@@ -11,7 +11,7 @@ import {
   frontmatterOf,
   type Step,
 } from '../../protocol/content.ts';
-import { formatCheckIssues } from '../checks/issues.ts';
+import { formatCheckIssues } from '../../protocol/issues.ts';
 import { PLACEHOLDER_NAMES, placeholdersIn } from '../checks/placeholders.ts';
 
 /** A chapter as the server knows it: its id, title and steps, loaded from content/. */

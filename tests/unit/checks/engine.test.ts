@@ -3,7 +3,6 @@ import { commandProbe } from '../../../protocol/probes/command.ts';
 import { CheckSchema } from '../../../protocol/probes/index.ts';
 import type { CheckResult } from '../../../protocol/result.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { formatCheckIssues } from '../../../server/checks/issues.ts';
 import type { ProbeModule } from '../../../server/checks/types.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 
@@ -141,29 +140,5 @@ describe('runCheck', () => {
     expect(r.diagnosis?.id).toBe('es-max-map-count');
     expect(r.hint).toMatch(/^Elasticsearch stopped at its bootstrap check: the host kernel setting vm.max_map_count is 65530/);
     expect(r.hint).toMatch(/Read the logs\.$/);
-  });
-});
-
-describe('formatCheckIssues', () => {
-  const issues = (input: unknown) => formatCheckIssues(CheckSchema.safeParse(input).error?.issues ?? [], input);
-
-  it('names a misspelled kind and the valid kinds', () => {
-    expect(
-      issues({
-        all: [
-          { kind: 'command', run: 'x' },
-          { kind: 'comand', run: 'x' },
-        ],
-      })[0],
-    ).toMatch(/^all\.1\.kind: "comand" is not a probe kind; use one of command/);
-  });
-  it('names a missing field and an unknown field inside a composition', () => {
-    expect(issues({ any: [{ kind: 'command', rn: 'x' }] })).toEqual([
-      'any.0.run: this field is required (string).',
-      'any.0: unknown field "rn".',
-    ]);
-  });
-  it('says what a check looks like when it is neither a probe nor a composition', () => {
-    expect(issues({ al: [] })).toEqual(['check: a check is a probe (with a "kind") or a list under "all" or "any". It has "al".']);
   });
 });

@@ -1,31 +1,56 @@
 import type { z } from 'zod';
-import { probeSchemas } from '../../protocol/probes/index.ts';
+import { probeSchemas } from './probes/index.ts';
 
 type Issue = z.core.$ZodIssue;
 
+/** One problem in a chapter or a check: the field it is in, and what is wrong and what to write. */
+export interface Problem {
+  /** Where, from the value that was parsed: `['steps', 0, 'check', 'all', 1, 'kind']`. */
+  path: PropertyKey[];
+  /** A sentence without the field: `"htp" is not a probe kind; use one of command, file, ...`. */
+  text: string;
+}
+
 /**
- * Readable lines for the issues of a failed parse of a check (or of anything that contains
- * checks, such as a chapter's frontmatter), each naming the field: `steps.0.check.all.1.kind:
- * "htp" is not a probe kind; use one of command, file, http, ...`.
+ * The problems of a failed parse of a check (or of anything that contains checks, such as a
+ * chapter's frontmatter), each at its field.
  *
  * zod reports a union that failed as one issue at the union's own path with the errors of every
  * alternative. For a check the alternative is clear from the input (`kind` means a probe, `all`
  * or `any` a composition), so only that alternative's errors are reported, with full paths.
  */
-export function formatCheckIssues(issues: readonly Issue[], input: unknown): string[] {
-  const lines: string[] = [];
-  for (const issue of issues) collect(issue, [], input, lines);
-  return [...new Set(lines)];
+export function checkProblems(issues: readonly Issue[], input: unknown): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of issues) collect(issue, [], input, problems);
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const line = lineOf(p);
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
 }
 
-function collect(issue: Issue, base: PropertyKey[], input: unknown, out: string[]): void {
+/**
+ * Readable lines for the issues of a failed parse of a check or a chapter, each naming the field:
+ * `steps.0.check.all.1.kind: "htp" is not a probe kind; use one of command, file, http, ...`.
+ */
+export function formatCheckIssues(issues: readonly Issue[], input: unknown): string[] {
+  return checkProblems(issues, input).map(lineOf);
+}
+
+function lineOf(p: Problem): string {
+  return `${where(p.path)}: ${p.text}`;
+}
+
+function collect(issue: Issue, base: PropertyKey[], input: unknown, out: Problem[]): void {
   const path = [...base, ...issue.path];
   if (issue.code === 'invalid_union') {
     const value = at(input, path);
     if ('note' in issue && issue.note === 'No matching discriminator') {
       const kinds = probeSchemas.map((s) => s.shape.kind.value).join(', ');
       const got = value === undefined ? 'A probe needs a kind' : `${JSON.stringify(value)} is not a probe kind`;
-      out.push(`${where(path)}: ${got}; use one of ${kinds}.`);
+      out.push({ path, text: `${got}; use one of ${kinds}.` });
       return;
     }
     const branch = pickBranch(issue.errors, value);
@@ -35,18 +60,18 @@ function collect(issue: Issue, base: PropertyKey[], input: unknown, out: string[
     }
     const keys = value !== null && typeof value === 'object' ? Object.keys(value) : [];
     const extra = keys.length > 0 ? ` It has ${keys.map((k) => `"${k}"`).join(', ')}.` : '';
-    out.push(`${where(path)}: a check is a probe (with a "kind") or a list under "all" or "any".${extra}`);
+    out.push({ path, text: `a check is a probe (with a "kind") or a list under "all" or "any".${extra}` });
     return;
   }
   if (issue.code === 'unrecognized_keys') {
-    out.push(`${where(path)}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}.`);
+    out.push({ path, text: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}.` });
     return;
   }
   if (issue.code === 'invalid_type' && at(input, path) === undefined) {
-    out.push(`${where(path)}: this field is required (${issue.expected}).`);
+    out.push({ path, text: `this field is required (${issue.expected}).` });
     return;
   }
-  out.push(`${where(path)}: ${issue.message}.`);
+  out.push({ path, text: `${issue.message}.` });
 }
 
 /** The errors of the union alternative that the input was meant to be. */
