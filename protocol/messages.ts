@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './content.ts';
+import { ErrorCodeSchema } from './errors.ts';
 import { CheckResultSchema } from './result.ts';
 
 /**
@@ -102,7 +103,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     state: z.enum(['running', 'passed', 'failed', 'stopped']),
     step: z.string().optional(),
   }),
-  /** Something the page asked for could not be done; `code` is stable, `message` a full sentence. */
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  /** Something the page asked for could not be done; `code` is stable (protocol/errors.ts), `message` a full sentence. */
+  z.object({ type: z.literal('error'), code: ErrorCodeSchema, message: z.string() }),
 ]);
 export type ServerMessage = z.output<typeof ServerMessageSchema>;

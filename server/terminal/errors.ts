@@ -1,7 +1,9 @@
+import type { ErrorCode } from '../../protocol/errors.ts';
+
 /** A request about sessions that cannot be carried out; `code` is stable, the message a full sentence. */
 export class SessionError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

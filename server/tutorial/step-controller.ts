@@ -1,4 +1,5 @@
 import { durationSeconds, type Step } from '../../protocol/content.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 import type { ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { type SessionManager, ShellBusyError } from '../terminal/session-manager.ts';
@@ -27,7 +28,7 @@ export function commandDeadlineMs(step: Step, slack = 2): number {
 /** A request the page made that cannot be carried out; the message is a full sentence. */
 export class RequestError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

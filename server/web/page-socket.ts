@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { ErrorCode } from '../../protocol/errors.ts';
 import { type ClientMessage, ClientMessageSchema, type ServerMessage } from '../../protocol/messages.ts';
 import type { SessionSink, TerminalSession } from '../terminal/session.ts';
 import { SessionError, type SessionManager } from '../terminal/session-manager.ts';
@@ -112,7 +113,7 @@ export class PageSocket {
     this.#session?.detach(this.#sink);
   }
 
-  #refuse(code: string, message: string): void {
+  #refuse(code: ErrorCode, message: string): void {
     this.send({ type: 'error', code, message });
     if (++this.#bad >= this.#o.maxBadMessages) this.#ws.close(POLICY, 'too many bad messages');
   }
