@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dvcProbe } from '../../../protocol/probes/dvc.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { dvcModule as dvc } from '../../../server/checks/probes/dvc.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { hasVenv, testEnv } from '../../helpers/env.ts';
 

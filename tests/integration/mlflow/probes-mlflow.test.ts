@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mlflowProbe } from '../../../protocol/probes/mlflow.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { mlflowModule as mlflow } from '../../../server/checks/probes/mlflow.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { hasVenv, venvBin } from '../../helpers/env.ts';
 import { type MlflowServer, startMlflowServer } from '../../helpers/mlflow-server.ts';

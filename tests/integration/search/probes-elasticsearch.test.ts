@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchProbe, elasticsearchProbe } from '../../../protocol/probes/elasticsearch.ts';
 import { runProbe } from '../../../server/checks/engine.ts';
-import { elasticsearchModule as elasticsearch } from '../../../server/checks/probes/elasticsearch.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { type EsBannerFake, startEsBanner } from '../../fakes/es-banner.ts';
 import { testEnv } from '../../helpers/env.ts';

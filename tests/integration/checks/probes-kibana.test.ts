@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kibanaProbe } from '../../../protocol/probes/kibana.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { kibanaModule as kibana } from '../../../server/checks/probes/kibana.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { type KibanaFake, startKibana } from '../../fakes/kibana.ts';
 

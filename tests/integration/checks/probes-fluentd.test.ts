@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fluentdProbe } from '../../../protocol/probes/fluentd.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
-import { fluentdModule as fluentd } from '../../../server/checks/probes/fluentd.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
 import { type FluentdMonitorFake, startFluentdMonitor } from '../../fakes/fluentd-monitor.ts';
 
