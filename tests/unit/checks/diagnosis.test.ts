@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, withDiagnosis } from '../../server/checks/diagnosis.ts';
-import { SIGNATURES } from '../../server/checks/signatures.ts';
+import { diagnose, withDiagnosis } from '../../../server/checks/diagnosis.ts';
+import { SIGNATURES } from '../../../server/checks/signatures.ts';
 
 /**
  * Each known failure of shared/STACK.md, fed with the text the real component prints, under the

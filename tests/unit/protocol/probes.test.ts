@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckSchema, ProbeSchema } from '../../protocol/probes/index.ts';
+import { CheckSchema, ProbeSchema } from '../../../protocol/probes/index.ts';
 
 /** The first issue's message of a spec that must not parse. */
 function issue(spec: unknown): string | undefined {
