@@ -5,7 +5,7 @@ import mdx from '@astrojs/mdx';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
-import { chapterHead, compareChapters, frontmatterOf } from './protocol/content.ts';
+import { chapterHead, compareChapters, frontmatterOf, isChapterFile } from './protocol/content.ts';
 
 /**
  * The chapters in sidebar order (protocol/content.ts compareChapters, which the server uses too).
@@ -15,7 +15,7 @@ import { chapterHead, compareChapters, frontmatterOf } from './protocol/content.
 function chapterSlugs() {
   const dir = new URL('./content/docs/chapters/', import.meta.url);
   return readdirSync(dir)
-    .filter((f) => /^[^_].*\.mdx?$/.test(f))
+    .filter(isChapterFile)
     .map((f) => chapterHead(f, parse(frontmatterOf(readFileSync(new URL(f, dir), 'utf8')) ?? '')))
     .sort(compareChapters)
     .map((c) => `chapters/${c.id}`);

@@ -107,6 +107,11 @@ export function chapterId(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1).replace(/\.mdx?$/, '');
 }
 
+/** True for a file name the tutorial reads as a page: `.md` or `.mdx`, not starting with `_` (a draft or a partial). */
+export function isChapterFile(name: string): boolean {
+  return /^[^_].*\.mdx?$/.test(name);
+}
+
 /** The YAML between the leading `---` lines of a Markdown file, or undefined. */
 export function frontmatterOf(text: string): string | undefined {
   return /^---\r?\n([\s\S]*?)\r?\n---(?:\r?\n|$)/.exec(text)?.[1];

@@ -9,6 +9,7 @@ import {
   chapterHead,
   compareChapters,
   frontmatterOf,
+  isChapterFile,
   type Step,
 } from '../../protocol/content.ts';
 import { formatCheckIssues } from '../../protocol/issues.ts';
@@ -111,7 +112,7 @@ function loadChapterFile(file: string): LoadedChapter {
 export function loadChapters(contentDir: string): LoadedChapter[] {
   const docsDir = join(contentDir, 'docs');
   const files = readdirSync(docsDir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile() && /\.mdx?$/.test(d.name) && !d.name.startsWith('_'))
+    .filter((d) => d.isFile() && isChapterFile(d.name))
     .map((d) => join(d.parentPath, d.name));
   const chapters = files.map((f) => loadChapterFile(f));
   const seen = new Map<string, string>();

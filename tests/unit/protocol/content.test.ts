@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chapterHead, chapterId, compareChapters, DurationSchema, durationSeconds, parseDuration } from '../../../protocol/content.ts';
+import {
+  chapterHead,
+  chapterId,
+  compareChapters,
+  DurationSchema,
+  durationSeconds,
+  isChapterFile,
+  parseDuration,
+} from '../../../protocol/content.ts';
 
 describe('durations', () => {
   it('reads minutes, seconds or both', () => {
@@ -19,6 +27,10 @@ describe('the chapter model', () => {
     expect(chapterId('/repo/content/docs/chapters/start-the-stack.mdx')).toBe('start-the-stack');
     expect(chapterId('chapters/start-the-stack')).toBe('start-the-stack');
     expect(chapterId('index.md')).toBe('index');
+  });
+
+  it('reads .md and .mdx files, not those whose name starts with an underscore', () => {
+    expect(['a.md', 'b.mdx', '_draft.md', 'c.txt', 'd.mdx.bak'].filter(isChapterFile)).toEqual(['a.md', 'b.mdx']);
   });
 
   it('takes the title and sidebar.order from the frontmatter, the id as the title when there is none', () => {
