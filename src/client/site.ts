@@ -1,5 +1,5 @@
 import type { ProgressSnapshot, ServerMessage } from '../../protocol/messages.ts';
-import type { ChapterPage } from './chapter.ts';
+import type { ChapterPage } from './chapter/index.ts';
 import { readChapters } from './chapters.ts';
 import { Connection, type ConnectionState } from './connection.ts';
 import { announce } from './dom.ts';
@@ -32,7 +32,7 @@ export async function startSite(): Promise<void> {
 
   const dock = document.querySelector<HTMLElement>('.terminal-dock');
   if (dock) {
-    const { startChapterPage } = await import('./chapter.ts');
+    const { startChapterPage } = await import('./chapter/index.ts');
     chapter = startChapterPage(dock, conn, chapters);
   }
 

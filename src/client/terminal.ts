@@ -1,7 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { type ITheme, Terminal } from '@xterm/xterm';
 
-/** ANSI colours chosen for contrast on each theme's background (see --term-* in tutorial.css). */
+/** ANSI colours chosen for contrast on each theme's background (see --term-* in src/styles/terminal-dock.css). */
 const PALETTES: Record<'dark' | 'light', ITheme> = {
   dark: {
     black: '#3b4048',

@@ -1,30 +1,11 @@
-import type { StepState } from '../../protocol/messages.ts';
-import type { CheckResult } from '../../protocol/result.ts';
-import { STATE_LABEL } from './chapters.ts';
-import { el } from './dom.ts';
-
-/** The step sections of a chapter page (src/components/Step.astro), by step id. */
-export function stepSection(step: string): HTMLElement | null {
-  return document.querySelector<HTMLElement>(`.tutorial-step[data-step="${CSS.escape(step)}"]`);
-}
-
-export function setStepState(section: HTMLElement, state: StepState): void {
-  section.dataset.state = state;
-  const label = section.querySelector('.tutorial-step__state');
-  if (label) label.textContent = STATE_LABEL[state];
-  // Busy steps say so to assistive technology too.
-  section.setAttribute('aria-busy', String(state === 'running' || state === 'checking'));
-}
-
-/** "Step 2, Find the note": how a step is named in announcements. */
-export function stepName(section: HTMLElement): string {
-  return `Step ${Number(section.dataset.index) + 1}, ${section.dataset.title ?? ''}`;
-}
+import type { CheckResult } from '../../../protocol/result.ts';
+import { el } from '../dom.ts';
+import { stepName } from './step-state.ts';
 
 /**
- * Shows a check result under the step: the verdict and message, the hint, the diagnosis (cause
+ * Draws a check result under the step: the verdict and message, the hint, the diagnosis (cause
  * and fix) when the server recognised the failure, and the evidence folded under a disclosure.
- * `stale` marks a result from before the step's content changed.
+ * `stale` marks a result from before the step's content changed. (Styles: src/styles/check-result.css.)
  */
 export function showResult(section: HTMLElement, result: CheckResult, stale = false): void {
   const area = section.querySelector<HTMLElement>('.tutorial-step__result');
@@ -69,6 +50,7 @@ export function showResult(section: HTMLElement, result: CheckResult, stale = fa
   area.replaceChildren(...parts);
 }
 
+/** Empties and hides the step's result area (a step not started, or reset). */
 export function clearResult(section: HTMLElement): void {
   const area = section.querySelector<HTMLElement>('.tutorial-step__result');
   if (!area) return;
