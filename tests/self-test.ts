@@ -13,8 +13,7 @@ import { runCheck } from '../server/checks/engine.ts';
 import { checkKinds } from '../server/cli/tutorial.ts';
 import { CONTENT_DIR } from '../server/paths.ts';
 import { loadEndpoints } from '../server/stack/endpoints.ts';
-import { loadContentIndex } from '../server/tutorial/content.ts';
-import type { ChapterInfo } from '../server/tutorial/step-controller.ts';
+import { type ChapterInfo, loadContentIndex } from '../server/tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../server/tutorial/verify.ts';
 import { startMlflowServer } from './helpers/mlflow-server.ts';
 

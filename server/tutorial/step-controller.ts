@@ -6,8 +6,6 @@ import { type SessionManager, ShellBusyError } from '../terminal/session-manager
 import type { ChapterInfo, ContentIndex } from './content.ts';
 import { newMarker } from './marker.ts';
 
-export type { ChapterInfo, ContentIndex };
-
 /** What the controller needs of the progress store (server/tutorial/progress.ts). */
 export interface ProgressLike {
   snapshot(hashes: Record<string, Record<string, string>>): ProgressSnapshot;
