@@ -61,7 +61,11 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.output<typeof ClientMessageSchema>;
 
-export const StepStateSchema = z.enum(['not-started', 'running', 'checking', 'passed', 'failed', 'stale']);
+/**
+ * A step's stored state. `stale` is never stored: the snapshot reports it for a step reached with
+ * other content. While a check runs the page shows "checking" (`check-started`), not stored either.
+ */
+export const StepStateSchema = z.enum(['not-started', 'running', 'passed', 'failed', 'stale']);
 export type StepState = z.output<typeof StepStateSchema>;
 
 export const StepProgressSchema = z.object({
@@ -91,10 +95,14 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('attached'), chapter: z.string(), replay: z.string() }),
   /** The shell ended (it is restarted on the next attach). */
   z.object({ type: z.literal('exit'), chapter: z.string(), exitCode: z.number(), signal: z.number().optional() }),
-  z.object({ type: z.literal('command-started'), chapter: z.string(), step: z.string(), index: z.number(), marker: z.string() }),
-  z.object({ type: z.literal('command-ended'), chapter: z.string(), step: z.string(), index: z.number(), exitCode: z.number() }),
+  /**
+   * One step's progress changed, as stored: `running` when one of its commands is typed, `passed`
+   * or `failed` with the check's result, `not-started` after a reset. One message per change.
+   */
+  z.object({ type: z.literal('step-progress'), chapter: z.string(), step: z.string(), progress: StepProgressSchema }),
+  /** The step's check is running; its result comes in the step's next `step-progress`. */
   z.object({ type: z.literal('check-started'), chapter: z.string(), step: z.string() }),
-  z.object({ type: z.literal('check-result'), chapter: z.string(), step: z.string(), result: CheckResultSchema }),
+  /** Every stored step's progress, sent once when a page connects; changes follow as `step-progress`. */
   z.object({ type: z.literal('progress'), progress: ProgressSnapshotSchema }),
   z.object({ type: z.literal('stack-status'), services: z.array(ServiceStatusSchema) }),
   z.object({

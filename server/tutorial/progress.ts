@@ -99,11 +99,6 @@ export class ProgressStore {
     return new ProgressStore(file, r.data);
   }
 
-  /** One step's stored progress, if any. */
-  get(chapter: string, step: string): StoredStep | undefined {
-    return this.data.chapters[chapter]?.[step];
-  }
-
   /**
    * Progress of every stored step as the page shows it. `hashes` are the current content hashes
    * (chapter → step → hash): a step reached with other content is reported as `stale`.

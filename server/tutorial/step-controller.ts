@@ -78,6 +78,7 @@ export class StepController {
     return this.#markers.get(`${chapter}/${step}`);
   }
 
+  /** Every stored step's progress, for a page that connects (changes follow as `step-progress`). */
   progress(): ProgressSnapshot {
     const hashes: Record<string, Record<string, string>> = {};
     for (const c of this.deps.content.chapters) hashes[c.id] = c.hashes;
@@ -119,11 +120,9 @@ export class StepController {
       );
     }
     const ended = session.typeCommand(command, { TUTORIAL_MARKER: marker, TUTORIAL_STEP: key });
-    await this.#store(chapter, step, { state: 'running', at: new Date().toISOString() });
-    this.deps.broadcast({ type: 'command-started', chapter: chapter.id, step: step.id, index, marker });
+    await this.#set(chapter, step, { state: 'running', at: new Date().toISOString() });
     const { exitCode } =
       options.deadlineMs === undefined ? await ended : await this.#withDeadline(chapter.id, ended, options.deadlineMs, command);
-    this.deps.broadcast({ type: 'command-ended', chapter: chapter.id, step: step.id, index, exitCode });
     const last = index === step.run.length - 1;
     if ((options.autoCheck ?? true) && (last || exitCode !== 0)) await this.check(chapter.id, step.id);
     return exitCode;
@@ -134,16 +133,17 @@ export class StepController {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     this.deps.broadcast({ type: 'check-started', chapter: chapter.id, step: step.id });
     const result = await this.deps.runCheck(step, this.marker(chapter.id, step.id));
-    await this.#store(chapter, step, { state: result.ok ? 'passed' : 'failed', at: new Date().toISOString(), result });
-    this.deps.broadcast({ type: 'check-result', chapter: chapter.id, step: step.id, result });
+    await this.#set(chapter, step, { state: result.ok ? 'passed' : 'failed', at: new Date().toISOString(), result });
     return result;
   }
 
   async reset(chapterId: string): Promise<void> {
     const { chapter } = this.find(chapterId);
     await this.deps.progress.resetChapter(chapter.id);
-    for (const s of chapter.steps) this.#markers.delete(`${chapter.id}/${s.id}`);
-    this.deps.broadcast({ type: 'progress', progress: this.progress() });
+    for (const s of chapter.steps) {
+      this.#markers.delete(`${chapter.id}/${s.id}`);
+      this.deps.broadcast({ type: 'step-progress', chapter: chapter.id, step: s.id, progress: { state: 'not-started' } });
+    }
   }
 
   /**
@@ -167,8 +167,7 @@ export class StepController {
           } catch (err) {
             if (!(err instanceof RequestError)) throw err;
             const result: CheckResult = { ok: false, message: err.message, evidence: [] };
-            await this.#store(chapter, step, { state: 'failed', at: new Date().toISOString(), result });
-            this.deps.broadcast({ type: 'check-result', chapter: chapter.id, step: step.id, result });
+            await this.#set(chapter, step, { state: 'failed', at: new Date().toISOString(), result });
             return this.#chapterRun(chapter.id, 'failed', step.id);
           }
         }
@@ -221,8 +220,9 @@ export class StepController {
     return state;
   }
 
-  async #store(chapter: ChapterInfo, step: Step, progress: StepProgress): Promise<void> {
+  /** Stores a step's new progress and tells every page: one message per change. */
+  async #set(chapter: ChapterInfo, step: Step, progress: StepProgress): Promise<void> {
     await this.deps.progress.set(chapter.id, step.id, progress, chapter.hashes[step.id] ?? '');
-    this.deps.broadcast({ type: 'progress', progress: this.progress() });
+    this.deps.broadcast({ type: 'step-progress', chapter: chapter.id, step: step.id, progress });
   }
 }

@@ -1,6 +1,6 @@
 import type { ProgressSnapshot, ServerMessage } from '../../protocol/messages.ts';
 import type { ChapterPage } from './chapter/index.ts';
-import { readChapters } from './chapters.ts';
+import { readChapters, withStepProgress } from './chapters.ts';
 import { Connection, type ConnectionState } from './connection.ts';
 import { announce } from './dom.ts';
 import { overview } from './overview.ts';
@@ -38,21 +38,25 @@ export async function startSite(): Promise<void> {
 
   function handle(m: ServerMessage): void {
     switch (m.type) {
+      // The snapshot comes once, when the socket opens; then each step's change on its own.
       case 'progress':
         progress = m.progress;
         sidebar.update(progress);
         overviewView?.update(progress);
         chapter?.progress(progress);
         break;
+      case 'step-progress':
+        progress = withStepProgress(progress, m.chapter, m.step, m.progress);
+        sidebar.update(progress);
+        overviewView?.update(progress);
+        chapter?.progress(progress, m);
+        break;
       case 'stack-status':
         renderStack(m.services);
         break;
       case 'attached':
       case 'exit':
-      case 'command-started':
-      case 'command-ended':
       case 'check-started':
-      case 'check-result':
       case 'chapter-run':
         // Every page hears every chapter's events; the chapter page keeps its own.
         chapter?.event(m);

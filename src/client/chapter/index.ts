@@ -4,7 +4,7 @@ import type { Connection, ConnectionState } from '../connection.ts';
 import { el } from '../dom.ts';
 import { chapterRun } from './chapter-run.ts';
 import { dockNotice } from './notice.ts';
-import { chapterProgress } from './progress.ts';
+import { chapterProgress, type StepChange } from './progress.ts';
 import { chapterShell } from './shell.ts';
 import { wireStepButtons } from './step-buttons.ts';
 
@@ -14,17 +14,15 @@ import { wireStepButtons } from './step-buttons.ts';
  * step-state.ts and check-result.ts), and the dock's notice line (notice.ts).
  */
 
-/** The server messages about a chapter's shell and steps. */
-export type ChapterEvent = Extract<
-  ServerMessage,
-  { type: 'attached' | 'exit' | 'command-started' | 'command-ended' | 'check-started' | 'check-result' | 'chapter-run' }
->;
+/** The server messages about a chapter's shell and runs (progress comes through `progress`). */
+export type ChapterEvent = Extract<ServerMessage, { type: 'attached' | 'exit' | 'check-started' | 'chapter-run' }>;
 
 /** What the site's message switch hands to a chapter page. */
 export interface ChapterPage {
   output(bytes: Uint8Array, done: () => void): void;
   event(m: ChapterEvent): void;
-  progress(p: ProgressSnapshot): void;
+  /** The site's progress after a snapshot (no `change`) or after one step's change. */
+  progress(p: ProgressSnapshot, change?: StepChange): void;
   error(m: Extract<ServerMessage, { type: 'error' }>): void;
   connection(state: ConnectionState): void;
 }
@@ -58,14 +56,8 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
         case 'exit':
           shell.exited(m);
           break;
-        case 'command-started':
         case 'check-started':
-        case 'check-result':
-          progress.step(m);
-          break;
-        case 'command-ended':
-          // The server checks on its own after the last (or a failing) command; until then the
-          // step is still running.
+          progress.checking(m.step);
           break;
         case 'chapter-run':
           run.show(m);
@@ -76,7 +68,7 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
         }
       }
     },
-    progress: progress.snapshot,
+    progress: progress.show,
     error(m) {
       notice.say(m.message);
       if (m.code === 'taken-over') {

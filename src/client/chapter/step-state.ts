@@ -1,5 +1,4 @@
-import type { StepState } from '../../../protocol/messages.ts';
-import { STATE_LABEL } from '../chapters.ts';
+import { type ShownState, STATE_LABEL } from '../chapters.ts';
 
 /** The step sections of a chapter page (src/components/Step.astro), by step id. */
 export function stepSection(step: string): HTMLElement | null {
@@ -7,7 +6,7 @@ export function stepSection(step: string): HTMLElement | null {
 }
 
 /** Shows a step's state: its icon and colour (data-state) and the words beside them. */
-export function setStepState(section: HTMLElement, state: StepState): void {
+export function setStepState(section: HTMLElement, state: ShownState): void {
   section.dataset.state = state;
   const label = section.querySelector('.tutorial-step__state');
   if (label) label.textContent = STATE_LABEL[state];

@@ -1,17 +1,19 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../../protocol/messages.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
 const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
-type Ended = Extract<ServerMessage, { type: 'command-ended' }>;
+/** The server's handling of each click: StepController.run resolves with the command's exit status. */
+const spyOnRun = (server: TestServer) => vi.spyOn(server.controller, 'run');
 
 describe('Clicked commands report their exit status', () => {
   let server: TestServer;
   let client: TestClient;
+  let runs: ReturnType<typeof spyOnRun>;
   beforeAll(async () => {
     server = await startTestServer({ contentDir: CONTENT });
+    runs = spyOnRun(server);
     client = await TestClient.open(server);
     await client.attach('term-a');
     await pollUntil(() => !server.sessions.get('term-a')!.busy, 'the first prompt');
@@ -21,30 +23,54 @@ describe('Clicked commands report their exit status', () => {
     await server?.dispose();
   });
 
-  const run = async (step: string): Promise<Ended> => {
-    const from = client.messages.length;
+  /** Clicks Run on the step's first command; `ended` is its exit status as the server saw it. */
+  const click = async (step: string): Promise<{ ended: Promise<number> }> => {
+    const n = runs.mock.results.length;
     client.send({ type: 'run', chapter: 'term-a', step, index: 0 });
-    return client.waitFor((m): m is Ended => m.type === 'command-ended' && m.step === step, `command-ended of ${step}`, from);
+    await pollUntil(() => runs.mock.results.length > n, `the server to take the click on ${step}`);
+    return { ended: runs.mock.results[n]!.value };
   };
+  const run = async (step: string): Promise<number> => (await click(step)).ended;
+  /** What the page heard about a step since message `from`: its changes and any whole snapshot. */
+  const heard = (step: string, from: number) =>
+    client.messages
+      .slice(from)
+      .flatMap((m) =>
+        m.type === 'step-progress' && m.step === step
+          ? [m.progress.state]
+          : (m.type === 'check-started' && m.step === step) || m.type === 'progress'
+            ? [m.type]
+            : [],
+      );
 
   it('a command that succeeds ends with 0, with the step variables exported, and its check runs', async () => {
     const from = client.messages.length;
     client.mark();
-    expect(await run('succeeds')).toMatchObject({ chapter: 'term-a', step: 'succeeds', index: 0, exitCode: 0 });
+    expect(await run('succeeds')).toBe(0);
     await client.waitForText('fixture step ran with term-a/succeeds');
-    await client.waitFor((m) => m.type === 'check-result' && m.step === 'succeeds', 'the check result', from);
+    await client.waitFor(
+      (m) => m.type === 'step-progress' && m.step === 'succeeds' && m.progress.state === 'passed' && m.progress.result?.ok === true,
+      'the check result',
+      from,
+    );
+    // One message per change of the step, and no whole snapshot: running, its check, passed.
+    expect(heard('succeeds', from)).toEqual(['running', 'check-started', 'passed']);
     // The integration's OSC 133 sequences never reach the page.
     expect(client.text()).not.toContain('\x1b]133;');
   });
 
   it('a command that fails ends with its status', async () => {
-    expect(await run('fails')).toMatchObject({ step: 'fails', exitCode: 3 });
+    expect(await run('fails')).toBe(3);
   });
 
   it('a click while the shell is busy is refused; Ctrl-C ends the command with 130', async () => {
     const from = client.messages.length;
-    client.send({ type: 'run', chapter: 'term-a', step: 'sleeps', index: 0 });
-    await client.waitFor((m) => m.type === 'command-started' && m.step === 'sleeps', 'command-started', from);
+    const { ended } = await click('sleeps');
+    await client.waitFor(
+      (m) => m.type === 'step-progress' && m.step === 'sleeps' && m.progress.state === 'running',
+      'sleeps running',
+      from,
+    );
     client.send({ type: 'run', chapter: 'term-a', step: 'succeeds', index: 0 });
     expect(await client.waitFor((m) => m.type === 'error', 'the busy error', from)).toEqual({
       type: 'error',
@@ -52,8 +78,7 @@ describe('Clicked commands report their exit status', () => {
       message: 'The shell is still busy with another command. Wait for it to finish, or press Ctrl-C in the terminal, then try again.',
     });
     client.input('\x03');
-    const ended = await client.waitFor((m): m is Ended => m.type === 'command-ended' && m.step === 'sleeps', 'command-ended', from);
-    expect(ended.exitCode).toBe(130);
+    expect(await ended).toBe(130);
   });
 
   it('a click onto a half-typed prompt line is refused, and works once the line is cleared', async () => {
@@ -70,7 +95,7 @@ describe('Clicked commands report their exit status', () => {
     // Ctrl-U clears the line; the same click then runs the command as written.
     client.input('\x15');
     from = client.messages.length;
-    expect(await run('succeeds')).toMatchObject({ exitCode: 0 });
+    expect(await run('succeeds')).toBe(0);
     expect(client.messages.slice(from).some((m) => m.type === 'error')).toBe(false);
   });
 
@@ -85,6 +110,6 @@ describe('Clicked commands report their exit status', () => {
     expect(await client.waitFor((m) => m.type === 'error', 'the busy error', from)).toMatchObject({ code: 'shell-busy' });
     client.input('\r');
     await pollUntil(() => !session.busy, 'the prompt after read');
-    expect(await run('succeeds')).toMatchObject({ exitCode: 0 });
+    expect(await run('succeeds')).toBe(0);
   });
 });
