@@ -10,6 +10,8 @@ import { TutorialRuntime } from './tutorial/runtime.ts';
 import type { StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
 import { allowedHosts, allowedOrigins, newToken } from './web/security.ts';
+import { LoginLinks, Sessions } from './web/session.ts';
+import { loadSessionKey } from './web/session-key.ts';
 import { TerminalSockets } from './web/sockets.ts';
 
 export interface TutorialServerOptions {
@@ -24,6 +26,8 @@ export interface TutorialServerOptions {
   /** A shell with no page attached ends after this long (default 30 minutes). */
   idleGraceMs?: number;
   maxSessions?: number;
+  /** Open websockets at most (each tab holds one; default 32). */
+  maxSockets?: number;
   replayLimit?: number;
   heartbeatMs?: number;
   /** Seconds between stack status updates while a page is open (0 turns them off). */
@@ -37,6 +41,13 @@ export interface TutorialServer {
   url: string;
   port: number;
   token: string;
+  /**
+   * The one-time link that signs a browser in, on `url`'s address; after it is used, the next
+   * one (also logged).
+   */
+  loginUrl(): string;
+  /** The names (host:port) the server answers to. */
+  hosts: string[];
   sessions: SessionManager;
   controller: StepController;
   content: ContentIndex;
@@ -64,6 +75,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     log,
   });
   const token = newToken();
+  // Read (or made) before listening: a key file that cannot be trusted stops the start.
+  const sessionKey = loadSessionKey(o.stateDir);
 
   const server: Server = createServer();
   // Listen first: the port decides the allowed Host and Origin values.
@@ -76,7 +89,12 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  const hosts = allowedHosts(o.host, port, o.extraHosts);
+  const listening = typeof address === 'object' && address ? address.address : o.host;
+  const hosts = allowedHosts(listening, port, o.extraHosts);
+  const displayHost = listening === '0.0.0.0' || listening === '::' ? '127.0.0.1' : listening.includes(':') ? `[${listening}]` : listening;
+  const url = `http://${displayHost}:${port}/`;
+  const sessions = new Sessions(sessionKey, port);
+  const login = new LoginLinks(url);
   const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
   const sockets = new TerminalSockets({
     sessions: runtime.sessions,
@@ -84,6 +102,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     token,
     hosts,
     origins: allowedOrigins(hosts),
+    signedIn: (req) => sessions.signedIn(req),
+    maxSockets: o.maxSockets ?? 32,
     heartbeatMs: o.heartbeatMs ?? 15_000,
     maxBadMessages: 20,
     maxMessagesPerSecond: 500,
@@ -94,16 +114,44 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     log,
   });
   runtime.onAnnouncement((message) => sockets.broadcast(message));
-  server.on('request', createHttpHandler({ distDir: o.distDir ?? DIST_DIR, token, hosts, version: packageVersion() }));
-  server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head));
+  server.on(
+    'request',
+    createHttpHandler({
+      distDir: o.distDir ?? DIST_DIR,
+      token,
+      hosts,
+      version: packageVersion(),
+      sessions,
+      login,
+      onSignIn: (from) => log(`A browser signed in from ${from}. The next browser signs in with: ${login.url()}`),
+      log,
+    }),
+  );
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      sockets.handleUpgrade(req, socket, head);
+    } catch (err) {
+      // A bug: this connection alone ends.
+      log(`error while answering a websocket upgrade: ${(err as Error).stack ?? String(err)}`);
+      socket.destroy();
+    }
+  });
+  // A malformed request, or a connection reset before its request was read: that connection
+  // ends, quietly (it is not the learner's page), and nothing else.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET' && socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy());
+    else socket.destroy();
+  });
   stack.setActive(() => sockets.clientCount > 0);
 
-  const displayHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${displayHost}:${port}/`,
+    url,
     port,
     token,
+    loginUrl: () => login.url(),
+    hosts: [...hosts],
     sessions: runtime.sessions,
     controller: runtime.controller,
     content: runtime.content,

@@ -1,14 +1,21 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startTutorialServer } from '../app.ts';
 import { defaultStateDir, defaultWorkspace } from '../paths.ts';
+import { isLoopback } from '../web/security.ts';
 import { buildIfNeeded } from './build.ts';
 import { exitWhenAsked } from './shutdown.ts';
 
-const USAGE = `Usage: npm start -- [--port N] [--host H] [--workspace DIR] [--state DIR] [--rebuild]
+const USAGE = `Usage: npm start -- [--port N] [--host H --i-know-this-is-public] [--workspace DIR] [--state DIR] [--rebuild]
 
-Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321).
+Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321), and prints the
+one-time link that signs your browser in.
   --port N          port to listen on (default: $PORT or 4321)
-  --host H          address to listen on (default 127.0.0.1; anything else lets other machines in)
+  --host H          address to listen on (default 127.0.0.1); an address other machines reach
+                    also needs --i-know-this-is-public
+  --i-know-this-is-public
+                    accept that whoever gets the login link, or the session cookie that plain
+                    http carries over the network, gets a shell on this machine as you
   --workspace DIR   the folder where the chapters' commands run (default .state/workspace)
   --state DIR       where progress is kept (default .state)
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
@@ -20,6 +27,7 @@ function parse(argv: string[]) {
     options: {
       port: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
+      'i-know-this-is-public': { type: 'boolean', default: false },
       workspace: { type: 'string' },
       state: { type: 'string' },
       'idle-minutes': { type: 'string' },
@@ -48,9 +56,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const host = values.host;
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+  const isPublic = !isLoopback(host);
+  if (isPublic && !values['i-know-this-is-public']) {
+    console.error(
+      `Listening on ${host} lets other machines reach a shell on this one, as ${userInfo().username}. If that is what you want, say so: npm start -- --host ${host} --i-know-this-is-public`,
+    );
+    process.exit(2);
+  }
+  if (isPublic) {
     console.warn(
-      `Warning: listening on ${host} lets other machines reach a page that types into your shell. They still need the token in the page, but use this only on a network you trust.`,
+      `Listening on ${host}: other machines can reach this server. Whoever gets the login link gets a shell here as ${userInfo().username}, and after signing in the session cookie travels over the network in clear text (plain http), where anyone on the way can copy it and get the same shell. Use this only on a network you trust, and stop the server when you are done.`,
     );
   }
   const stateDir = values.state ?? defaultStateDir();
@@ -75,6 +90,16 @@ async function main(): Promise<void> {
     throw err;
   }
   console.log(`The tutorial is ready at ${server.url}`);
+  console.log('Open this link to sign your browser in (it works once; reloads and restarts need nothing more):');
+  console.log(`\n    ${server.loginUrl()}\n`);
+  if (isPublic) {
+    const key = new URL(server.loginUrl()).search;
+    const others = server.hosts.filter((h) => !h.startsWith('localhost:') && !server.url.includes(`//${h}/`));
+    if (others.length) {
+      console.log(`From another machine, the same link (it still works once) on an address of this one:`);
+      console.log(`${others.map((h) => `    http://${h}/login${key}`).join('\n')}\n`);
+    }
+  }
   console.log(`Workspace: ${workspace}`);
   console.log('Press Ctrl-C to stop it (every shell it started ends too).');
 

@@ -1,40 +1,53 @@
-import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, normalize } from 'node:path';
-import sirv from 'sirv';
+import { posix } from 'node:path';
+import { howToGetInPage, signedInPage } from './pages.ts';
 import { checkHost, pageHeaders } from './security.ts';
+import type { LoginLinks, Sessions } from './session.ts';
+import { StaticFiles } from './static-files.ts';
 
 export interface HttpOptions {
   distDir: string;
   token: string;
   hosts: Set<string>;
   version: string;
+  sessions: Sessions;
+  login: LoginLinks;
+  /** A browser signed in with the login link (its address); the server prints the next link. */
+  onSignIn: (from: string) => void;
+  log: (line: string) => void;
 }
 
 const TOKEN_PLACEHOLDER = '__TUTORIAL_TOKEN__';
 
 /**
- * Serves the built site. HTML pages get the per-start token in their
- * `<meta name="tutorial-token">` (it is never in a static script, so another site cannot read it),
- * and the security headers; every other file is served by sirv. `GET /healthz` says the server
- * is up. A request for a foreign Host gets 403 (DNS rebinding).
+ * Serves the built site to the browser that signed in.
+ *
+ * - `GET /login?key=…` with the printed one-time key sets the session cookie and goes on to the
+ *   site; any other key gets the page that says how to get in.
+ * - HTML pages (and the 404 page) need the session cookie: they carry the per-start token in
+ *   `<meta name="tutorial-token">`, with which a websocket gets a shell. Without the cookie the
+ *   answer is the page that says how to get in, with no token.
+ * - Every other file (`/_astro/*`, fonts, Pagefind's index) is served without the cookie: they
+ *   are the site as built from this public repository, byte for byte, and carry no credential;
+ *   the token is only ever put into the HTML that this handler writes. A stranger learns nothing
+ *   from them that the repository does not say.
+ * - `GET /healthz` is open and says only that the server is up and its version.
+ * - A foreign Host gets 403 before anything else (DNS rebinding).
+ *
+ * A bug while answering one request is logged and ends that response alone.
  */
 export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const assets = sirv(o.distDir, { dev: false, etag: true, gzip: false, brotli: false, extensions: [] });
-  const htmlCache = new Map<string, { mtimeMs: number; html: string }>();
+  const files = new StaticFiles(o.distDir);
+  const htmlCache = new Map<string, { mtimeMs: number; size: number; html: string }>();
 
-  const sendHtml = (res: ServerResponse, file: string, status = 200): boolean => {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(file);
-      if (!st.isFile()) return false;
-    } catch {
-      return false;
-    }
-    let cached = htmlCache.get(file);
-    if (!cached || cached.mtimeMs !== st.mtimeMs) {
-      cached = { mtimeMs: st.mtimeMs, html: readFileSync(file, 'utf8') };
-      htmlCache.set(file, cached);
+  const sendHtml = (res: ServerResponse, rel: string, status = 200): boolean => {
+    const abs = files.find(rel);
+    const file = abs === undefined ? undefined : files.read(abs);
+    if (!abs || !file) return false;
+    let cached = htmlCache.get(abs);
+    if (!cached || cached.mtimeMs !== file.stats.mtimeMs || cached.size !== file.stats.size) {
+      cached = { mtimeMs: file.stats.mtimeMs, size: file.stats.size, html: file.text.toString('utf8') };
+      htmlCache.set(abs, cached);
     }
     const body = cached.html.replaceAll(TOKEN_PLACEHOLDER, o.token);
     res.writeHead(status, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -42,15 +55,17 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
     return true;
   };
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (checkHost(req, o.hosts)) {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('This server answers only to its own address.\n');
       return;
     }
+    let url: URL;
     let path: string;
     try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      url = new URL(req.url ?? '/', 'http://x');
+      path = decodeURIComponent(url.pathname);
     } catch {
       res.writeHead(400).end();
       return;
@@ -64,19 +79,63 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    // Pages: /x/ → x/index.html; /x → x/index.html too (or x.html).
-    const rel = normalize(path).replace(/^(\.\.[/\\])+/, '');
-    if (path.endsWith('/') || !/\.[a-z0-9]+$/i.test(path)) {
-      const candidates = path.endsWith('/') ? [join(rel, 'index.html')] : [join(rel, 'index.html'), `${rel}.html`];
-      for (const c of candidates) if (sendHtml(res, join(o.distDir, c))) return;
-    } else if (path.endsWith('.html') && sendHtml(res, join(o.distDir, rel))) {
+    if (path === '/login') {
+      signIn(req, res, url.searchParams.get('key'));
       return;
     }
-    assets(req, res, () => {
-      if (!sendHtml(res, join(o.distDir, '404.html'), 404)) {
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('Not found.\n');
-      }
-    });
+    // "/a/../b" and "//b" become "/b".
+    const rel = posix.normalize(path);
+    // Files that are not pages go to anyone (see above); a symbolic link or a dot file is none.
+    if (!rel.endsWith('/') && !rel.endsWith('.html') && files.send(req, res, rel)) return;
+    // Everything else is a page, or the 404 page: only for a browser that signed in.
+    if (!o.sessions.signedIn(req)) {
+      howToGetIn(req, res);
+      return;
+    }
+    // Pages: /x/ → x/index.html; /x → x/index.html too (or x.html).
+    const candidates = rel.endsWith('.html') ? [rel] : rel.endsWith('/') ? [`${rel}index.html`] : [`${rel}/index.html`, `${rel}.html`];
+    for (const c of candidates) if (sendHtml(res, c)) return;
+    if (!sendHtml(res, '/404.html', 404)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not found.\n');
+    }
   };
+
+  const signIn = (req: IncomingMessage, res: ServerResponse, key: string | null): void => {
+    // Only a GET uses the key up (a HEAD, say a link checker's, does not).
+    if (req.method === 'GET' && o.login.consume(key)) {
+      o.onSignIn(req.socket.remoteAddress ?? 'an unknown address');
+      res.setHeader('Set-Cookie', o.sessions.setCookie());
+    } else if (!o.sessions.signedIn(req)) {
+      howToGetIn(req, res, 'This login link has been used already, or it is not from this start of the server.');
+      return;
+    }
+    // A page that goes on by itself, not a redirect (pages.ts says why).
+    res.writeHead(200, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(signedInPage());
+  };
+
+  return (req, res) => {
+    res.on('error', (err) => {
+      o.log(`a response failed: ${err.message}`);
+      res.destroy();
+    });
+    try {
+      handle(req, res);
+    } catch (err) {
+      // A bug: this request alone ends; the server and every shell carry on.
+      o.log(`error while answering ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent)
+        res
+          .writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' })
+          .end('The server failed to answer; its console shows why.\n');
+      else res.destroy();
+    }
+  };
+}
+
+/** The answer to a browser that has not signed in: what to do, and nothing else (no token, no link that signs in). */
+function howToGetIn(req: IncomingMessage, res: ServerResponse, first?: string): void {
+  res.writeHead(403, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(howToGetInPage(req.headers.host ?? '127.0.0.1:4321', first));
 }

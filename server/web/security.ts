@@ -1,13 +1,16 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /**
  * The checks that stand between a web page and a shell on the learner's machine. A page on any
  * site can make the learner's browser open a websocket to 127.0.0.1; binding to loopback alone
  * does not stop it (webpack-dev-server CVE-2018-14732, Vite CVE-2025-24010, code-server
  * CVE-2023-26114). So every upgrade must carry an allowed Host (against DNS rebinding), an
- * allowed Origin (against cross-site websocket hijacking) and the per-start token that only
- * our own pages know.
+ * allowed Origin (against cross-site websocket hijacking), the session cookie of a browser that
+ * signed in with the printed link (against other programs and users of this machine, and the
+ * network under --host) and the per-start token that only our own pages know.
  */
 
 /** A fresh random token for one server start. */
@@ -27,11 +30,51 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The Host values this server answers to: its own address and port, by the names a browser may use. */
-export function allowedHosts(host: string, port: number, extra: string[] = []): Set<string> {
-  const names = new Set([host, '127.0.0.1', 'localhost', '[::1]', ...extra]);
-  if (host === '0.0.0.0' || host === '::') names.delete(host);
+/** Addresses that only this machine reaches. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether `host` (an address or "localhost") can be reached only from this machine. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1];
+  return mapped ? LOOPBACK.check(mapped, 'ipv4') : LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The Host values this server answers to: the names by which a browser really reaches the address
+ * it listens on, with the port. `localhost` is one of them for 127.0.0.1 and ::1 (browsers resolve
+ * it to both and fall back from one to the other), but not `[::1]` for 127.0.0.1: nothing listens
+ * there. A wildcard address (0.0.0.0, ::) is reached by every address of this machine's interfaces
+ * (`interfaces`, from os.networkInterfaces()), never by its own name.
+ */
+export function allowedHosts(
+  address: string,
+  port: number,
+  extra: string[] = [],
+  interfaces: string[] = localAddresses(address === '::' ? 'any' : 'ipv4'),
+): Set<string> {
+  const names = new Set<string>(extra);
+  const add = (a: string) => names.add(isIP(a) === 6 ? `[${a}]` : a);
+  if (address === '0.0.0.0' || address === '::') {
+    for (const a of interfaces) add(a);
+    names.add('localhost');
+  } else {
+    add(address);
+    if (address === '127.0.0.1' || address === '::1') names.add('localhost');
+  }
   return new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
+}
+
+/** The addresses of this machine's network interfaces (loopback too). */
+function localAddresses(family: 'ipv4' | 'any'): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((i) => family === 'any' || i.family === 'IPv4')
+    .map((i) => i.address.replace(/%.*$/, ''));
 }
 
 /** The origins our own pages have. */
@@ -48,21 +91,36 @@ export function checkHost(req: IncomingMessage, hosts: Set<string>): Refusal {
   return undefined;
 }
 
-/** The whole check before a websocket upgrade: Host, then Origin (missing or "null" refused), then token. */
-export function checkUpgrade(req: IncomingMessage, hosts: Set<string>, origins: Set<string>, token: string): Refusal {
-  const bad = checkHost(req, hosts);
+/** What an upgrade must match: this start's names, origins and token, and a signed-in browser. */
+export interface UpgradeRules {
+  hosts: Set<string>;
+  origins: Set<string>;
+  token: string;
+  /** Whether the request carries a valid session cookie (server/web/session.ts). */
+  signedIn: (req: IncomingMessage) => boolean;
+}
+
+/**
+ * The whole check before a websocket upgrade: Host, then Origin (missing or "null" refused), then
+ * the session cookie, then the token. Origin alone stops other sites in the learner's browser, not
+ * another program, which sends any Origin it likes; the cookie stops that program, since it never
+ * got one (HttpOnly: no page script reads it either).
+ */
+export function checkUpgrade(req: IncomingMessage, rules: UpgradeRules): Refusal {
+  const bad = checkHost(req, rules.hosts);
   if (bad) return bad;
   const origin = req.headers.origin;
-  if (!origin || origin === 'null' || !origins.has(origin.toLowerCase())) {
+  if (!origin || origin === 'null' || !rules.origins.has(origin.toLowerCase())) {
     return { status: 403, reason: `origin ${JSON.stringify(origin ?? null)} is not allowed` };
   }
+  if (!rules.signedIn(req)) return { status: 403, reason: 'no valid session cookie' };
   let given: string | null = null;
   try {
     given = new URL(req.url ?? '', 'http://localhost').searchParams.get('token');
   } catch {
     given = null;
   }
-  if (!given || !tokensEqual(given, token)) return { status: 403, reason: 'missing or wrong token' };
+  if (!given || !tokensEqual(given, rules.token)) return { status: 403, reason: 'missing or wrong token' };
   return undefined;
 }
 

@@ -2,13 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { MAX_CLIENT_FRAME, type ServerMessage } from '../../protocol/messages.ts';
+import { LogSummary } from './log-summary.ts';
 import { PageSocket, type PageSocketOptions } from './page-socket.ts';
-import { checkUpgrade } from './security.ts';
+import { checkUpgrade, type UpgradeRules } from './security.ts';
 
-export interface TerminalSocketOptions extends PageSocketOptions {
-  token: string;
-  hosts: Set<string>;
-  origins: Set<string>;
+export interface TerminalSocketOptions extends PageSocketOptions, UpgradeRules {
+  /** Open sockets at most; one more is closed at once with a reason (each tab holds one). */
+  maxSockets: number;
   /** Milliseconds between heartbeats; a socket that missed one is closed. */
   heartbeatMs: number;
   /** Called with the first message of every open socket (the stack status, say). */
@@ -17,6 +17,8 @@ export interface TerminalSocketOptions extends PageSocketOptions {
 
 /** Close code (RFC 6455): going away (server shutdown). */
 const GOING_AWAY = 1001;
+/** Close code (RFC 6455 registry): try again later (too many sockets). */
+const TRY_AGAIN_LATER = 1013;
 /** A socket that has not finished the closing handshake this long after shutdown began is cut. */
 const CLOSE_GRACE_MS = 500;
 
@@ -31,9 +33,12 @@ export class TerminalSockets {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #alive = new WeakSet<WebSocket>();
   #closed = false;
+  /** Any web page can make the browser try a socket: refusals are summed up, not each logged. */
+  readonly #refusals: LogSummary;
 
   constructor(private readonly o: TerminalSocketOptions) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+    this.#refusals = new LogSummary(o.log, 'refused a websocket');
     this.#heartbeat = setInterval(() => this.#beat(), o.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -42,24 +47,41 @@ export class TerminalSockets {
     return this.#clients.size;
   }
 
-  /** Handles an HTTP upgrade request. Everything is checked before the handshake. */
+  /**
+   * Handles an HTTP upgrade request. Everything is checked before the handshake. The socket gets
+   * an error handler first: Node hands it over without one, and a client that resets the
+   * connection while we answer (ECONNRESET on the write) would otherwise end the process, and
+   * every learner's shell with it.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
     // Threats: another site's page in the learner's browser (cross-site websocket hijacking:
-    // Origin), a foreign name resolving to 127.0.0.1 (DNS rebinding: Host), anything that is not
-    // our own page (token). A refusal is a bare 403, nothing else.
+    // Origin), a foreign name resolving to 127.0.0.1 (DNS rebinding: Host), another program or
+    // user of this machine, or the network under --host (the session cookie), anything that is
+    // not our own page of this start (token). A refusal is a bare 403, nothing else.
     const refusal =
       path !== '/ws'
         ? { status: 403 as const, reason: 'not /ws' }
         : this.#closed
           ? { status: 403 as const, reason: 'the server is shutting down' }
-          : checkUpgrade(req, this.o.hosts, this.o.origins, this.o.token);
+          : checkUpgrade(req, this.o);
     if (refusal) {
-      this.o.log(`refused a websocket: ${refusal.reason}`);
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.#refusals.note(refusal.reason);
+      // Ended and then destroyed, so a client that never closes its side holds nothing here.
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.#clients.size >= this.o.maxSockets) {
+        // After the handshake, so that the page can read why.
+        ws.on('error', () => ws.terminate());
+        ws.close(TRY_AGAIN_LATER, `Too many tutorial tabs are open (${this.o.maxSockets}); close one and this one reconnects.`);
+        this.#refusals.note(`${this.o.maxSockets} sockets are open already`);
+        return;
+      }
+      this.#accept(ws);
+    });
   }
 
   /** Sends a message to every open socket. */
@@ -76,6 +98,7 @@ export class TerminalSockets {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    this.#refusals.close();
     const open = [...this.#clients];
     const closed = open.map(
       (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),

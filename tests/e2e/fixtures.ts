@@ -1,7 +1,11 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-/** Every e2e test gets its own real server on a free port, with a fresh workspace. */
+/**
+ * Every e2e test gets its own real server on a free port, with a fresh workspace, and a page
+ * signed in the way the README says: it opens the login link the server gives (`npm start` prints
+ * it) and lands on the site.
+ */
 export const test = base.extend<{ server: TestServer }>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature.
   server: async ({}, use) => {
@@ -9,18 +13,26 @@ export const test = base.extend<{ server: TestServer }>({
     await use(server);
     await server.dispose();
   },
-  page: async ({ page }, use) => {
+  page: async ({ page, server }, use) => {
     // The tests read the terminal's text from the DOM renderer's rows; WebGL draws on a canvas.
     // (src/client/terminal.ts honours this switch; the WebGL path has its own test.)
     // A string, because this file is typechecked without DOM types.
     await page.addInitScript({
       content: "if (!location.search.includes('renderer=webgl')) localStorage.setItem('tutorial-renderer', 'dom');",
     });
+    await signIn(page, server);
     await use(page);
   },
 });
 
 export { expect };
+
+/** Opens the server's current login link in `page` and waits until it has gone on to the site. */
+export async function signIn(page: Page, server: TestServer): Promise<void> {
+  await page.goto(server.loginUrl());
+  await expect(page).toHaveURL(server.url);
+  await expect(page.locator('meta[name="tutorial-token"]')).toHaveAttribute('content', server.token);
+}
 
 /** The text the terminal shows, one line per row (xterm's DOM renderer). */
 export async function terminalText(page: Page): Promise<string> {

@@ -7,6 +7,11 @@ import { DEFAULT_ENDPOINTS } from '../../server/stack/endpoints.ts';
 export interface TestServer extends TutorialServer {
   stateDir: string;
   workspace: string;
+  /**
+   * The session cookie (`name=value`) of a browser signed in with the first login link, for the
+   * tests' own HTTP requests and websockets; a browser signs in with `loginUrl()`.
+   */
+  cookie: string;
   /** Stops the server and removes its state folder. */
   dispose(): Promise<void>;
 }
@@ -41,9 +46,19 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
     ...server,
     stateDir,
     workspace,
+    cookie: await signIn(server.loginUrl()),
     async dispose() {
       await server.close();
       if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens a login link as a browser would and returns the session cookie it sets (`name=value`). */
+export async function signIn(loginUrl: string): Promise<string> {
+  const res = await fetch(loginUrl);
+  await res.text();
+  const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
+  if (res.status !== 200 || !cookie) throw new Error(`Signing in with ${loginUrl} gave ${res.status} and no cookie.`);
+  return cookie;
 }

@@ -14,6 +14,8 @@ import { pollUntil } from './net.ts';
 export interface ServerAddress {
   port: number;
   token: string;
+  /** The session cookie (`name=value`) of a signed-in browser. */
+  cookie?: string;
 }
 
 export interface ClientOptions {
@@ -23,6 +25,8 @@ export interface ClientOptions {
   autoPong?: boolean;
   origin?: string;
   token?: string;
+  /** The Cookie header to send (default the server's session cookie; null sends none). */
+  cookie?: string | null;
 }
 
 export { pollUntil };
@@ -73,8 +77,10 @@ export class TestClient {
   /** Opens a socket to the server with the right Origin and token (unless told otherwise). */
   static async open(server: ServerAddress, options: ClientOptions = {}): Promise<TestClient> {
     const token = options.token ?? server.token;
+    const cookie = options.cookie === undefined ? server.cookie : options.cookie;
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${encodeURIComponent(token)}`, {
       origin: options.origin ?? ownOrigin(server.port),
+      ...(cookie ? { headers: { Cookie: cookie } } : {}),
       autoPong: options.autoPong ?? true,
       // Our own checks must see oversize frames; the server's limit is what is under test.
       maxPayload: 64 * 1024 * 1024,

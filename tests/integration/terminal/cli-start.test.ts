@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildIfNeeded } from '../../../server/cli/build.ts';
 import { DIST_DIR, REPO_ROOT } from '../../../server/paths.ts';
+import { signIn } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
 /** `npm start`'s program, as a child process, with its output collected. */
@@ -66,12 +67,16 @@ describe('npm start', () => {
     const health = (await (await fetch(`${url}healthz`)).json()) as { ok: boolean; version: string };
     expect(health).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
 
-    // The page's token is in its HTML; a real client attaches and starts a background job.
-    const html = await (await fetch(`${url}chapters/hello-terminal/`)).text();
+    // The printed login link signs in; the page's token is in its HTML; a real client attaches
+    // and starts a background job.
+    const login = /^ {4}(http:\/\/127\.0\.0\.1:\d+\/login\?key=[\w-]+)$/m.exec(cli.out())?.[1];
+    expect(login, cli.out()).toBeTruthy();
+    const cookie = await signIn(login as string);
+    const html = await (await fetch(`${url}chapters/hello-terminal/`, { headers: { Cookie: cookie } })).text();
     const token = /<meta name="tutorial-token" content="([^"]+)"/.exec(html)?.[1];
     expect(token).toBeTruthy();
     const port = Number(new URL(url).port);
-    const client = await TestClient.open({ port, token: token! });
+    const client = await TestClient.open({ port, token: token as string, cookie });
     await client.attach('hello-terminal');
     client.input('sleep 1000 & echo "JOB=$!"\r');
     const pid = Number(/JOB=(\d+)/.exec(await client.waitForText(/JOB=\d+/))?.[1]);

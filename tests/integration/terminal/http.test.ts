@@ -37,7 +37,7 @@ describe('HTTP handler', () => {
     expect(status).toBe(403);
   });
 
-  it('puts the token and the security headers on every HTML page of the built site', async () => {
+  it('puts the token and the security headers on every HTML page of the built site, for the signed-in browser', async () => {
     const pages: string[] = [];
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -49,7 +49,7 @@ describe('HTTP handler', () => {
     expect(pages.length, 'dist/ has no pages: run `npx astro build` first').toBeGreaterThan(0);
     // A path that is no page gets the 404 page, which must carry the same.
     for (const path of [...pages.map((p) => p.replace(/index\.html$/, '')), '/no-such-page/']) {
-      const res = await fetch(new URL(path, server.url));
+      const res = await fetch(new URL(path, server.url), { headers: { Cookie: server.cookie } });
       const html = await res.text();
       expect(html, path).toContain(`<meta name="tutorial-token" content="${server.token}"/>`);
       expect(html, path).not.toContain('__TUTORIAL_TOKEN__');

@@ -14,13 +14,17 @@ describe('TerminalSockets upgrade checks', () => {
     await server?.dispose();
   });
 
-  const good = () => ({ Host: `127.0.0.1:${server.port}`, Origin: ownOrigin(server.port) });
+  const good = () => ({ Host: `127.0.0.1:${server.port}`, Origin: ownOrigin(server.port), Cookie: server.cookie });
   const path = (token?: string) => (token === undefined ? '/ws' : `/ws?token=${encodeURIComponent(token)}`);
 
-  it('accepts our own page: allowed Host, own Origin, the right token', async () => {
+  it('accepts our own page: allowed Host, own Origin, the session cookie, the right token', async () => {
     expect(await upgradeStatus(server.port, good(), path(server.token))).toBe(101);
     expect(
-      await upgradeStatus(server.port, { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` }, path(server.token)),
+      await upgradeStatus(
+        server.port,
+        { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}`, Cookie: server.cookie },
+        path(server.token),
+      ),
     ).toBe(101);
   });
 
@@ -30,6 +34,9 @@ describe('TerminalSockets upgrade checks', () => {
     ['no Origin', { Origin: undefined }],
     ['the "null" Origin (sandboxed frames, file: pages)', { Origin: 'null' }],
     ['a foreign Host (DNS rebinding)', { Host: 'evil.example:PORT' }],
+    ['the Host [::1], on which the server does not listen', { Host: '[::1]:PORT', Origin: 'http://[::1]:PORT' }],
+    ['no session cookie', { Cookie: undefined }],
+    ['a session cookie of another port', { Cookie: 'tutorial-session-1=v1.abc.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }],
   ])('refuses an upgrade with %s with 403', async (_what, change) => {
     const headers: Record<string, string | undefined> = { ...good() };
     for (const [k, v] of Object.entries(change)) headers[k] = v?.replace('PORT', String(server.port));
@@ -50,5 +57,6 @@ describe('TerminalSockets upgrade checks', () => {
   it('the ws client is refused the same way, and no socket stays open', async () => {
     await expect(TestClient.open(server, { origin: 'http://evil.example' })).rejects.toThrow('refused with 403');
     await expect(TestClient.open(server, { token: 'wrong' })).rejects.toThrow('refused with 403');
+    await expect(TestClient.open(server, { cookie: null })).rejects.toThrow('refused with 403');
   });
 });

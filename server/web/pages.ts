@@ -1,0 +1,52 @@
+/**
+ * The server's own two small pages, outside the built site: the one that says how to get in, and
+ * the one a login link lands on. Self-contained (no script, no asset), so they work without a
+ * session and give nothing away.
+ */
+
+const DEFAULT_FIRST =
+  'This tutorial types commands into a shell on the computer it runs on, so it opens only for the person who started it.';
+
+/**
+ * What a browser without a session sees: how to get in. No token, no meta tag, no link that signs
+ * in. `host` is the request's Host header, already checked against the allowed names.
+ */
+export function howToGetInPage(host: string, first = DEFAULT_FIRST): string {
+  return page(
+    'Open the link from your terminal',
+    '',
+    `<p>${escapeHtml(first)}</p>
+<p>To get in, open the link that <code>npm start</code> printed in your terminal. It looks like <code>http://${escapeHtml(host)}/login?key=…</code> and works once: it signs this browser in, and from then on this address opens directly, also after the server restarts.</p>
+<p>Each link works once; when one is used, the server prints the next one in the same terminal. If that terminal is gone, stop the server and run <code>npm start</code> again.</p>`,
+  );
+}
+
+/**
+ * The page a login link answers with, once the session cookie is set: it goes on to the site by
+ * itself. Not a redirect: a browser that opened the link from another site's page would not send a
+ * SameSite=Strict cookie along a redirect that page started, but it does for a navigation that
+ * our own page starts.
+ */
+export function signedInPage(): string {
+  return page(
+    'Signed in',
+    '<meta http-equiv="refresh" content="0; url=/">',
+    '<p>This browser is signed in. <a href="/">Go to the tutorial</a>.</p>',
+  );
+}
+
+function page(title: string, head: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>${head}
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#8882;padding:0 .2em;overflow-wrap:anywhere}</style>
+</head><body><h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>
+`;
+}
+
+/** Text made safe to put between HTML tags or in a quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
