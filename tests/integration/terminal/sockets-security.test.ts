@@ -36,7 +36,10 @@ describe('TerminalSockets upgrade checks', () => {
     ['a foreign Host (DNS rebinding)', { Host: 'evil.example:PORT' }],
     ['the Host [::1], on which the server does not listen', { Host: '[::1]:PORT', Origin: 'http://[::1]:PORT' }],
     ['no session cookie', { Cookie: undefined }],
-    ['a session cookie of another port', { Cookie: 'tutorial-session-1=v1.abc.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }],
+    [
+      'a session cookie of another port',
+      { Cookie: 'tutorial-session-1=v1.abc.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    ],
   ])('refuses an upgrade with %s with 403', async (_what, change) => {
     const headers: Record<string, string | undefined> = { ...good() };
     for (const [k, v] of Object.entries(change)) headers[k] = v?.replace('PORT', String(server.port));
