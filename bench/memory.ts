@@ -38,7 +38,7 @@ export const memory: Bench = async (ctx) => {
       await sleep(2000);
       await backend.gc?.();
       const idle = rssOf(backend.pid);
-      clients.push(...(await Promise.all(ids.map((id) => OursDriver.connect(backend.port, backend.token, id, { xterm: false })))));
+      clients.push(...(await Promise.all(ids.map((id) => OursDriver.connect(backend, id, { xterm: false })))));
       await Promise.all(clients.map((c) => c.setPrompt()));
       phase('sessions attached');
       await sleep(1000);
@@ -49,7 +49,7 @@ export const memory: Bench = async (ctx) => {
       const floodBytes: Record<string, number> = {};
       for (const [i, f] of floods.entries()) {
         // A slow page: it reads every frame but acknowledges only once a second.
-        const slow = await OursDriver.connect(backend.port, backend.token, ids[i]!, { xterm: false, ack: { kind: 'every', ms: 1000 } });
+        const slow = await OursDriver.connect(backend, ids[i]!, { xterm: false, ack: { kind: 'every', ms: 1000 } });
         await slow.setPrompt();
         const before = rssOf(backend.pid);
         let peak = before;

@@ -27,7 +27,7 @@ async function open(ctx: BenchContext, t: Target): Promise<{ d: Driver; backend?
   else if (t.kind === 'ours') {
     const content = makeChapters(join(ctx.tmp, 'content-1'), 1);
     backend = await startOurs({ contentDir: content, stackStatusSeconds: 0 });
-    d = await OursDriver.connect(backend.port, backend.token, chapterIds(1)[0]!, { xterm: t.xterm });
+    d = await OursDriver.connect(backend, chapterIds(1)[0]!, { xterm: t.xterm });
   } else {
     backend = await startWetty();
     d = await WettyDriver.connect(backend.port, { xterm: t.xterm });

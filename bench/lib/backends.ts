@@ -13,6 +13,8 @@ export const SHELL_ENV: NodeJS.ProcessEnv = { ...process.env, HISTFILE: '/dev/nu
 export interface Backend {
   port: number;
   token: string;
+  /** The session cookie (`name=value`) of a signed-in browser; empty for wetty, which has none. */
+  cookie: string;
   pid: number;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -34,7 +36,7 @@ export async function startOurs(options: Record<string, unknown> = {}): Promise<
     env: { ...SHELL_ENV, BENCH_SERVER_OPTIONS: JSON.stringify(options) },
   });
   const { line } = await waitForLine(child, /^READY /, 60_000);
-  const info = JSON.parse(line.slice('READY '.length)) as { port: number; token: string; pid: number };
+  const info = JSON.parse(line.slice('READY '.length)) as { port: number; token: string; cookie: string; pid: number };
   child.stderr?.resume();
   return { ...info, child, stop: () => stopChild(child), gc: () => collect(child) };
 }
@@ -65,5 +67,5 @@ export async function startWetty(): Promise<Backend> {
     30_000,
     50,
   );
-  return { port, token: '', pid: child.pid!, child, stop: () => stopChild(child) };
+  return { port, token: '', cookie: '', pid: child.pid!, child, stop: () => stopChild(child) };
 }

@@ -149,9 +149,16 @@ export class OursDriver extends Driver {
     if (ack.kind === 'every') this.#timer = setInterval(() => this.#flush(), ack.ms);
   }
 
-  static async connect(port: number, token: string, chapter: string, o: { xterm: boolean; ack?: AckMode }): Promise<OursDriver> {
+  /** Opens a socket as a signed-in page does (its session cookie, Origin and token) and attaches to `chapter`. */
+  static async connect(
+    server: { port: number; token: string; cookie: string },
+    chapter: string,
+    o: { xterm: boolean; ack?: AckMode },
+  ): Promise<OursDriver> {
+    const { port, token, cookie } = server;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`, {
       origin: `http://127.0.0.1:${port}`,
+      headers: { Cookie: cookie },
       perMessageDeflate: false,
       maxPayload: 64 * 1024 * 1024,
     });
