@@ -18,22 +18,25 @@ export function pageToken(): string {
 }
 
 /**
- * Fetches this page's HTML again and takes the token from it. The server makes a new token each
- * time it starts, so after a restart the token in the page we hold is refused (a bare 403 that a
- * WebSocket cannot even see). Returns false when the server does not answer yet.
+ * Fetches this page's HTML again (with the session cookie, which the browser sends) and takes the
+ * token from it. The server makes a new token each time it starts, so after a restart the token
+ * in the page we hold is refused (a bare 403 that a WebSocket cannot even see). `signed-out` when
+ * the server answers but no longer lets this browser in (its session key was replaced): then the
+ * page itself says how to get in. `down` when the server does not answer yet.
  */
-async function refreshToken(): Promise<boolean> {
+async function refreshToken(): Promise<'ok' | 'signed-out' | 'down'> {
   try {
     const res = await fetch(location.href, { cache: 'no-store', credentials: 'same-origin' });
-    if (!res.ok) return false;
+    if (res.status === 403) return 'signed-out';
+    if (!res.ok) return 'down';
     const html = await res.text();
     const token = new DOMParser().parseFromString(html, 'text/html').querySelector<HTMLMetaElement>(TOKEN_META)?.content;
     const meta = document.querySelector<HTMLMetaElement>(TOKEN_META);
-    if (!token || !meta) return false;
+    if (!token || !meta) return 'down';
     meta.content = token;
-    return true;
+    return 'ok';
   } catch {
-    return false;
+    return 'down';
   }
 }
 
@@ -80,7 +83,12 @@ export class Connection {
       const delay = Math.min(5000, 250 * 2 ** this.#retry++);
       setTimeout(async () => {
         // The server may have restarted with a new token: take the page's current one first.
-        await refreshToken();
+        if ((await refreshToken()) === 'signed-out') {
+          // Retrying cannot help; the server's own page says how to sign in again.
+          this.#closed = true;
+          location.reload();
+          return;
+        }
         this.connect();
       }, delay);
     });

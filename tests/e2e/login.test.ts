@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SESSION_KEY_FILE } from '../../server/web/session-key.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { expect, openChapter, test } from './fixtures.ts';
 
@@ -67,6 +70,25 @@ test.describe('signing in', () => {
       // ... and a reload needs no new login link.
       await page.reload();
       await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('a tab whose session no longer counts (the key was removed, then the server restarted) shows how to get in', async ({
+    page,
+    server,
+  }) => {
+    await openChapter(page, server);
+    await server.close();
+    rmSync(join(server.stateDir, SESSION_KEY_FILE));
+    const again = await startTestServer({ port: server.port, stateDir: server.stateDir, workspace: server.workspace });
+    try {
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Open the link from your terminal', { timeout: 30_000 });
+      await expect(page.locator('meta[name="tutorial-token"]')).toHaveCount(0);
+      // The link the new start gives signs the browser in again.
+      await page.goto(again.loginUrl());
+      await openChapter(page, again);
     } finally {
       await again.close();
     }
