@@ -310,6 +310,26 @@ describe('npm start', () => {
     );
   });
 
+  it('the network: with --i-know-this-is-public it starts, warns truly, and a page still needs the cookie', async () => {
+    const cli = start(['--port', '0', '--host', '0.0.0.0', '--i-know-this-is-public']);
+    const login = await pollUntil(
+      () => /^ {4}(http:\/\/127\.0\.0\.1:\d+\/login\?key=[\w-]+)$/m.exec(cli.out())?.[1],
+      () => `the login link in: ${cli.out()}`,
+      120_000,
+    );
+    expect(cli.out()).toContain(
+      'Listening on 0.0.0.0: other machines can reach this server. Whoever gets the login link gets a shell here as',
+    );
+    expect(cli.out()).toContain('the session cookie travels over the network in clear text (plain http)');
+    expect(cli.out()).not.toContain('still need the token');
+    const port = Number(new URL(login).port);
+    const page = await get(port, '/chapters/hello-terminal/');
+    expect(page.status).toBe(403);
+    expect(page.body).not.toContain('tutorial-token');
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
   it('a reset upgrade (repeated 50 times) against the real process: it keeps serving, and the learner’s shell lives on', async () => {
     const cli = start(['--port', '0']);
     const login = await pollUntil(
