@@ -38,5 +38,8 @@ export const ErrorCodeSchema = z.enum([
   'already-running',
   /** A command the tutorial typed did not finish in time and was interrupted. */
   'command-timeout',
+  // Progress (server/tutorial/progress.ts).
+  /** The progress file could not be written (a full disk); the server keeps it in memory. */
+  'progress-not-saved',
 ]);
 export type ErrorCode = z.output<typeof ErrorCodeSchema>;

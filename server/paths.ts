@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FolderRole } from './private-fs.ts';
 
 /** The repository's root folder. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,9 +18,15 @@ export const COMPOSE_DIR = join(REPO_ROOT, 'compose');
 export const WORKSPACE_TEMPLATE = join(REPO_ROOT, 'workspace');
 
 /**
- * The learner's state folder: progress, shell integration files, the default workspace.
- * It is ignored by git; TUTORIAL_STATE_DIR moves it.
+ * The learner's state folder (progress, the shells' integration files, the default workspace;
+ * ignored by git), in the messages about it.
  */
+export const STATE_FOLDER: FolderRole = { what: 'state folder', option: '--state DIR' };
+
+/** The learner's workspace, in the messages about it. */
+export const WORKSPACE_FOLDER: FolderRole = { what: 'workspace', option: '--workspace DIR' };
+
+/** Where the state folder is: TUTORIAL_STATE_DIR, or .state in the repository. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.TUTORIAL_STATE_DIR ?? join(REPO_ROOT, '.state'));
 }

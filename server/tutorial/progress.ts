@@ -1,7 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../../protocol/messages.ts';
+import { STATE_FOLDER } from '../paths.ts';
+import { ensurePrivateFolder, readFileNoFollow, shellArg, writeFileAtomic } from '../private-fs.ts';
+import { errorCode } from '../words.ts';
 
 /** The format version of progress.json; a file of another version is set aside, not misread. */
 export const PROGRESS_VERSION = 1;
@@ -23,38 +26,38 @@ export type ProgressFile = z.output<typeof ProgressFileSchema>;
 /** The file name inside the state folder. */
 export const PROGRESS_FILE = 'progress.json';
 
-let tempCounter = 0;
-
-/**
- * Writes a file so that a reader sees either the old or the new text, never a mix: write a temp
- * file beside it, fsync, rename over the target, fsync the folder. Two processes writing at once
- * each rename a whole file; the last one wins.
- */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.${++tempCounter}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  try {
-    const dir = openSync(join(file, '..'), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // Some file systems cannot fsync a folder; the rename is still atomic there.
+/** Progress that could not be written to disk; the message says why and what to do. */
+export class ProgressNotSavedError extends Error {
+  readonly code = 'progress-not-saved';
+  constructor(file: string, cause: unknown) {
+    const dir = shellArg(dirname(file));
+    const code = errorCode(cause);
+    const full = code === 'ENOSPC' || code === 'EDQUOT';
+    const why =
+      code === 'ENOSPC'
+        ? 'the disk it is on is full'
+        : code === 'EDQUOT'
+          ? 'your disk quota there is used up'
+          : code === 'EROFS'
+            ? 'the disk it is on is read-only'
+            : code === 'EACCES' || code === 'EPERM'
+              ? 'the server is not allowed to write there'
+              : `writing it failed (${(cause as Error).message})`;
+    const fix = full
+      ? `Free some space there (\`df -h ${dir}\` shows how much is left)`
+      : `See what is wrong with the folder (\`ls -ld ${dir}\`)`;
+    super(
+      `Your progress could not be saved in ${file} because ${why}. ${fix}, then check the step again; until then the server keeps your progress only while it runs.`,
+      { cause },
+    );
+    this.name = 'ProgressNotSavedError';
   }
 }
 
 /**
  * The learner's progress, kept in `<stateDir>/progress.json`. Reads once when opened, keeps the
- * data in memory and writes the whole file after each change, one write at a time.
+ * data in memory and writes the whole file after each change, one write at a time, each through
+ * a temp file with a random name (server/private-fs.ts writeFileAtomic).
  */
 export class ProgressStore {
   /** The progress file. */
@@ -68,17 +71,21 @@ export class ProgressStore {
   }
 
   /**
-   * Opens the store in a state folder (created if needed). A corrupt, unreadable or foreign file
-   * is renamed to `progress.json.corrupt-<time>` with a warning, and the store starts empty.
+   * Opens the store in a state folder (created private if needed, refused when it is not private:
+   * server/private-fs.ts). A corrupt, unreadable or foreign file, or a link in its place, is renamed to `progress.json.corrupt-<time>` with a warning, and the store starts empty.
    */
   static open(stateDir: string, warn: (message: string) => void = (m) => console.warn(m)): ProgressStore {
-    mkdirSync(stateDir, { recursive: true });
+    ensurePrivateFolder(stateDir, STATE_FOLDER);
     const file = join(stateDir, PROGRESS_FILE);
     let text: string | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      // A link in its place is not followed: it is set aside like any unreadable file.
+      text = readFileNoFollow(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new ProgressStore(file, { version: PROGRESS_VERSION, chapters: {} });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return new ProgressStore(file, { version: PROGRESS_VERSION, chapters: {} });
+      if (code === 'ELOOP')
+        return new ProgressStore(file, setAside(file, 'it is a symbolic link, which the tutorial does not follow', warn));
       return new ProgressStore(file, setAside(file, `it cannot be read (${(err as Error).message})`, warn));
     }
     let parsed: unknown;
@@ -135,9 +142,19 @@ export class ProgressStore {
     return this.queue;
   }
 
-  /** Queues a write of the current data; writes never overlap, and each writes the latest data. */
+  /**
+   * Queues a write of the current data; writes never overlap, and each writes the latest data. A
+   * failed write (a full disk) rejects with ProgressNotSavedError; the data stays in memory and
+   * the next write that succeeds stores it.
+   */
   private save(): Promise<void> {
-    const next = this.queue.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`));
+    const next = this.queue.then(() => {
+      try {
+        writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`);
+      } catch (err) {
+        throw new ProgressNotSavedError(this.file, err);
+      }
+    });
     // A failed write must not block the ones after it; the caller of this one still sees the error.
     this.queue = next.catch(() => {});
     return next;

@@ -13,6 +13,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const LAYERS: [prefix: string, floor: number][] = [
   ['protocol/', 0],
   ['server/paths.ts', 1],
+  ['server/private-fs.ts', 1],
+  ['server/processes.ts', 1],
+  ['server/state-lock.ts', 1],
   ['server/words.ts', 1],
   ['server/workspace.ts', 1],
   ['server/stack/', 2],

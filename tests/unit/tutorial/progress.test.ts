@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROGRESS_FILE, ProgressFileSchema, ProgressStore } from '../../server/tutorial/progress.ts';
+import { PROGRESS_FILE, ProgressFileSchema, ProgressStore } from '../../../server/tutorial/progress.ts';
 
 const dirs: string[] = [];
 function stateDir(): string {
@@ -92,7 +92,7 @@ describe('ProgressStore', () => {
   it('never leaves a torn file when the writing process is killed mid-write', async () => {
     const dir = stateDir();
     const script = join(dir, 'writer.mts');
-    const storeUrl = new URL('../../server/tutorial/progress.ts', import.meta.url).href;
+    const storeUrl = new URL('../../../server/tutorial/progress.ts', import.meta.url).href;
     // Writes large records in a loop, so a kill lands inside a write sooner or later.
     writeFileSync(
       script,
@@ -107,7 +107,7 @@ for (let i = 0; ; i++) {
     );
     for (let round = 0; round < 3; round++) {
       const child = spawn(process.execPath, ['--import', 'tsx', script, dir], {
-        cwd: join(import.meta.dirname, '..', '..'),
+        cwd: join(import.meta.dirname, '..', '..', '..'),
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let started = false;
@@ -133,5 +133,34 @@ for (let i = 0; ; i++) {
     await Promise.all([a.set('x', 'from-a', passed, 'h'), b.set('x', 'from-b', passed, 'h')]);
     const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
     expect(Object.keys(file.chapters.x ?? {})).toHaveLength(1);
+  });
+
+  it('a link planted at a temp path is not followed: the file it points to stays untouched', async () => {
+    const dir = stateDir();
+    const victim = join(stateDir(), 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    // The names the store used to write through ("progress.json.<pid>.<n>.tmp", opened with 'w'),
+    // each a link to the victim. Now the temp name is random, and made with O_EXCL | O_NOFOLLOW.
+    for (let n = 1; n <= 1000; n++) symlinkSync(victim, join(dir, `${PROGRESS_FILE}.${process.pid}.${n}.tmp`));
+    const store = ProgressStore.open(dir);
+    for (let i = 0; i < 5; i++) await store.set('a', `s${i}`, passed, 'h');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+    expect(Object.keys(ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8'))).chapters.a ?? {})).toHaveLength(
+      5,
+    );
+  });
+
+  it('a link in place of progress.json is neither read nor written through: it is set aside', async () => {
+    const dir = stateDir();
+    const victim = join(stateDir(), 'victim.json');
+    writeFileSync(victim, JSON.stringify({ version: 1, chapters: { planted: {} } }));
+    symlinkSync(victim, join(dir, PROGRESS_FILE));
+    const warnings: string[] = [];
+    const store = ProgressStore.open(dir, (m) => warnings.push(m));
+    expect(store.snapshot()).toEqual({});
+    expect(warnings[0]).toMatch(/because it is a symbolic link, which the tutorial does not follow/);
+    await store.set('a', 's', passed, 'h');
+    expect(lstatSync(join(dir, PROGRESS_FILE)).isFile()).toBe(true);
+    expect(JSON.parse(readFileSync(victim, 'utf8'))).toEqual({ version: 1, chapters: { planted: {} } });
   });
 });
