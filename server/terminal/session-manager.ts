@@ -1,10 +1,14 @@
+import { join } from 'node:path';
+import { ensurePrivateFolder } from '../private-fs.ts';
 import { SessionError, SessionLimitError } from './errors.ts';
+import { endLeftovers } from './leftovers.ts';
 import { TerminalSession } from './session.ts';
 
 // The terminal room's errors, for the rooms that use its sessions.
 export { SessionError, ShellBusyError } from './errors.ts';
 
 export interface SessionManagerOptions {
+  /** The state folder, whose lock the caller holds (server/state-lock.ts); the shells' folders go in its shells/. */
   stateDir: string;
   workspace: string;
   env: NodeJS.ProcessEnv;
@@ -16,15 +20,25 @@ export interface SessionManagerOptions {
   replayLimit: number;
 }
 
-/** The shells of one server, one per chapter. */
+/**
+ * The shells of one server, one per chapter. When it starts, it ends the shells (and their jobs)
+ * that an earlier server on the same state folder left behind when it was killed, and removes
+ * their folders (server/terminal/leftovers.ts).
+ */
 export class SessionManager {
   readonly #sessions = new Map<string, TerminalSession>();
   readonly #options: SessionManagerOptions;
+  readonly #shellsDir: string;
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
+  /** The pids of an earlier server's processes that were ended at the start. */
+  readonly leftoversEnded: number[];
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
+    this.#shellsDir = join(options.stateDir, 'shells');
+    ensurePrivateFolder(this.#shellsDir, { what: 'shells folder (inside the state folder)' });
+    this.leftoversEnded = endLeftovers(this.#shellsDir);
     this.#reaper = setInterval(() => this.reapIdle(), Math.max(50, Math.min(10_000, options.idleGraceMs / 4)));
     this.#reaper.unref();
   }
@@ -55,7 +69,7 @@ export class SessionManager {
     const session = new TerminalSession({
       name,
       cwd: this.#options.workspace,
-      stateDir: this.#options.stateDir,
+      shellsDir: this.#shellsDir,
       env: this.#options.env,
       cols,
       rows,

@@ -1,6 +1,7 @@
 import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
+import { recordShell } from './leftovers.ts';
 import { PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
@@ -26,7 +27,8 @@ export interface SessionOptions {
   /** The chapter this shell belongs to; also names its integration folder. */
   name: string;
   cwd: string;
-  stateDir: string;
+  /** The private folder where each shell gets its integration folder (server/terminal/session-manager.ts). */
+  shellsDir: string;
   env: NodeJS.ProcessEnv;
   cols: number;
   rows: number;
@@ -62,13 +64,21 @@ export class TerminalSession {
   constructor(options: SessionOptions) {
     this.name = options.name;
     this.#replay = new ReplayRing(options.replayLimit);
-    this.#integration = new ShellIntegration(options.stateDir, `${options.name}-${process.pid}-${Date.now().toString(36)}`);
+    this.#integration = new ShellIntegration(options.shellsDir, options.name);
     this.#parser = new Osc133Parser(this.#integration.nonce);
     const bash = this.#integration.bash();
     const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
     this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    try {
+      // So that a server killed before it could end this shell has it ended by the next one.
+      recordShell(this.#integration.dir, this.#shell.pid);
+    } catch (err) {
+      killSessionTreeSync(this.#shell.pid);
+      this.#integration.dispose();
+      throw err;
+    }
     this.#disposables.push(
       this.#shell.onData((data) => this.#onData(data)),
       this.#shell.onExit((e) => this.#onExit(e)),

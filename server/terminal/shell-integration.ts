@@ -1,19 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileExclusive } from '../private-fs.ts';
 
 /**
  * Shell integration: the shells the tutorial starts load a small rc file that
  * - reports the end and exit status of every command with an OSC 133;D sequence before each
  *   prompt (the FinalTerm / VS Code convention), which the server reads and strips; the sequence
  *   carries a per-shell nonce, kept in a shell variable that is not exported, so that a program's
- *   output cannot fake a command end (VS Code's OSC 633 does the same);
+ *   output cannot fake a command end (VS Code's OSC 633 does the same). The nonce is in no file a
+ *   program started from the shell could read: not in the rc file, not in the environment (which
+ *   /proc/PID/environ shows to the user's processes); the shell reads it from a file of its own
+ *   that it deletes at once, before ~/.bashrc or any command runs;
  * - loads step variables (TUTORIAL_MARKER, TUTORIAL_STEP) that the server drops into a file just
  *   before it types a step's command, through a DEBUG trap, so the learner sees only the command.
  */
 
 const RC = String.raw`# Loaded by the tutorial's shells (server/terminal/shell-integration.ts). Your own ~/.bashrc comes first.
-# TUTORIAL_SKIP_BASHRC=1 leaves it out (the test tiers set it: a shell killed while ~/.bashrc
+# The nonce that marks this shell's command ends: read, then its file deleted, before anything else runs.
+IFS= read -r __tut_nonce < "$__TUT_DIR/nonce"; command rm -f -- "$__TUT_DIR/nonce"
+# TUTORIAL_SKIP_BASHRC=1 leaves ~/.bashrc out (the test tiers set it: a shell killed while ~/.bashrc
 # runs can leave a tool's lock behind, such as pyenv's rehash lock, and stall every later shell).
 if [ -z "$TUTORIAL_SKIP_BASHRC" ] && [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
 __tut_seq=0
@@ -38,7 +44,11 @@ if [ -z "$COMPOSE_FILE" ] && [ -f "$PWD/compose/docker-compose.yml" ]; then expo
 if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv/bin/activate"; fi
 `;
 
-/** One shell's integration folder: its rc file and the step variables' files. */
+/**
+ * One shell's integration folder, `<shellsDir>/<name>-<random>`: its rc file, the nonce file the
+ * rc deletes, and the step variables' files. `shellsDir` is a private folder (the session
+ * manager makes sure of it); this folder is new (0700) and its files are created exclusively.
+ */
 export class ShellIntegration {
   readonly dir: string;
   readonly rcFile: string;
@@ -46,13 +56,13 @@ export class ShellIntegration {
   readonly nonce = randomBytes(12).toString('hex');
   #seq = 0;
 
-  constructor(stateDir: string, name: string) {
-    this.dir = join(stateDir, 'shells', name);
-    rmSync(this.dir, { recursive: true, force: true });
+  constructor(shellsDir: string, name: string) {
+    this.dir = join(shellsDir, `${name}-${randomBytes(6).toString('hex')}`);
     // The shell sources the files in this folder: nobody else may write there.
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { mode: 0o700 });
     this.rcFile = join(this.dir, 'rc.bash');
-    writeFileSync(this.rcFile, `__tut_nonce=${this.nonce}\n${RC}`, { mode: 0o600 });
+    createFileExclusive(this.rcFile, RC);
+    createFileExclusive(join(this.dir, 'nonce'), `${this.nonce}\n`);
   }
 
   /** Arguments and variables for bash. */
@@ -66,7 +76,7 @@ export class ShellIntegration {
     const body = Object.entries(vars)
       .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
       .join('\n');
-    writeFileSync(join(this.dir, `env.${this.#seq}`), `${body}\n`, { mode: 0o600 });
+    createFileExclusive(join(this.dir, `env.${this.#seq}`), `${body}\n`);
     // Older files have been read by now (the shell reads them in order); keep the folder small.
     for (const f of readdirSync(this.dir)) {
       const m = /^env\.(\d+)$/.exec(f);
