@@ -5,6 +5,7 @@ import type { CheckResult } from '../../protocol/result.ts';
 import { type SessionManager, ShellBusyError } from '../terminal/session-manager.ts';
 import type { ChapterInfo, ContentIndex } from './content.ts';
 import { newMarker } from './marker.ts';
+import { ProgressNotSavedError } from './progress.ts';
 
 /** What the controller needs of the progress store (server/tutorial/progress.ts). */
 export interface ProgressLike {
@@ -22,6 +23,13 @@ export type CheckRunner = (step: Step, marker: string | undefined) => Promise<Ch
 export function commandDeadlineMs(step: Step, slack = 2): number {
   return (durationSeconds(step.duration) * slack + 10) * 1000;
 }
+
+/**
+ * Most checks that run at once per server; the others wait their turn. A check may start
+ * processes (a command probe), and a page that asks for a thousand checks at once must not make
+ * the machine run a thousand processes.
+ */
+export const MAX_CONCURRENT_CHECKS = 4;
 
 /** A request the page made that cannot be carried out; the message is a full sentence. */
 export class RequestError extends Error {
@@ -41,6 +49,7 @@ export class RequestError extends Error {
 export class StepController {
   readonly #markers = new Map<string, string>();
   readonly #chapterRuns = new Map<string, AbortController>();
+  readonly #checkSlots: Slots;
 
   constructor(
     private readonly deps: {
@@ -50,8 +59,12 @@ export class StepController {
       progress: ProgressLike;
       /** Tells every open page. */
       broadcast: (message: ServerMessage) => void;
+      /** Most checks at once (default MAX_CONCURRENT_CHECKS). */
+      maxConcurrentChecks?: number;
     },
-  ) {}
+  ) {
+    this.#checkSlots = new Slots(deps.maxConcurrentChecks ?? MAX_CONCURRENT_CHECKS);
+  }
 
   /** The chapter and step, or a RequestError naming what exists. */
   find(chapterId: string, stepId?: string): { chapter: ChapterInfo; step?: Step } {
@@ -128,11 +141,14 @@ export class StepController {
     return exitCode;
   }
 
-  /** Runs the step's check, stores the result and tells every page. */
+  /**
+   * Runs the step's check (when one of the server's check slots is free), stores the result and
+   * tells every page.
+   */
   async check(chapterId: string, stepId: string): Promise<CheckResult> {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     this.deps.broadcast({ type: 'check-started', chapter: chapter.id, step: step.id });
-    const result = await this.deps.runCheck(step, this.marker(chapter.id, step.id));
+    const result = await this.#checkSlots.run(() => this.deps.runCheck(step, this.marker(chapter.id, step.id)));
     await this.#set(chapter, step, { state: result.ok ? 'passed' : 'failed', at: new Date().toISOString(), result });
     return result;
   }
@@ -215,14 +231,59 @@ export class StepController {
     this.#chapterRuns.get(chapterId)?.abort();
   }
 
+  /** The server is closing: checks still waiting for a slot are dropped (the running ones finish). */
+  close(): void {
+    this.#checkSlots.cancel(
+      () => new RequestError('server-closing', 'The tutorial server is shutting down. Start it again, then check again.'),
+    );
+  }
+
   #chapterRun<S extends 'passed' | 'failed' | 'stopped' | 'running'>(chapter: string, state: S, step?: string): S {
     this.deps.broadcast(step ? { type: 'chapter-run', chapter, state, step } : { type: 'chapter-run', chapter, state });
     return state;
   }
 
-  /** Stores a step's new progress and tells every page: one message per change. */
+  /**
+   * Stores a step's new progress and tells every page: one message per change. When it cannot be
+   * written (a full disk) the pages still hear the change, and the request fails with the reason.
+   */
   async #set(chapter: ChapterInfo, step: Step, progress: StepProgress): Promise<void> {
-    await this.deps.progress.set(chapter.id, step.id, progress, chapter.hashes[step.id] ?? '');
+    let notSaved: ProgressNotSavedError | undefined;
+    try {
+      await this.deps.progress.set(chapter.id, step.id, progress, chapter.hashes[step.id] ?? '');
+    } catch (err) {
+      if (!(err instanceof ProgressNotSavedError)) throw err;
+      notSaved = err;
+    }
     this.deps.broadcast({ type: 'step-progress', chapter: chapter.id, step: step.id, progress });
+    if (notSaved) throw new RequestError('progress-not-saved', notSaved.message);
+  }
+}
+
+/** Runs at most `max` tasks at once; the others wait in order. */
+class Slots {
+  #free: number;
+  readonly #waiting: { go: () => void; drop: (err: Error) => void }[] = [];
+
+  constructor(max: number) {
+    this.#free = max;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free -= 1;
+    else await new Promise<void>((go, drop) => this.#waiting.push({ go, drop }));
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next task waiting, or is free again.
+      const next = this.#waiting.shift();
+      if (next) next.go();
+      else this.#free += 1;
+    }
+  }
+
+  /** Drops every task still waiting, with the error `reason` makes. */
+  cancel(reason: () => Error): void {
+    for (const w of this.#waiting.splice(0)) w.drop(reason());
   }
 }
