@@ -75,24 +75,32 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     log,
   });
   const token = newToken();
-  // Read (or made) before listening: a key file that cannot be trusted stops the start.
-  const sessionKey = loadSessionKey(o.stateDir);
-
   const server: Server = createServer();
-  // Listen first: the port decides the allowed Host and Origin values.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
+  let sessionKey: ReturnType<typeof loadSessionKey>;
+  try {
+    // Read (or made) before listening: a key file that cannot be trusted stops the start.
+    sessionKey = loadSessionKey(o.stateDir);
+    // Listen first: the port decides the allowed Host and Origin values.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A start that fails gives the state folder's lock back.
+    await runtime.close();
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   const listening = typeof address === 'object' && address ? address.address : o.host;
   const hosts = allowedHosts(listening, port, o.extraHosts);
   const displayHost = listening === '0.0.0.0' || listening === '::' ? '127.0.0.1' : listening.includes(':') ? `[${listening}]` : listening;
   const url = `http://${displayHost}:${port}/`;
+  // A second server on the same state folder names this address when it is refused.
+  runtime.lock.describe(url);
   const sessions = new Sessions(sessionKey, port);
   const login = new LoginLinks(url);
   const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);

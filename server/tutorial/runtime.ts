@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import type { Step } from '../../protocol/content.ts';
 import type { ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { runCheck } from '../checks/engine.ts';
+import { STATE_FOLDER } from '../paths.ts';
+import { ensurePrivateFolder } from '../private-fs.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
+import { StateLock } from '../state-lock.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
@@ -28,20 +30,37 @@ export interface TutorialRuntimeOptions {
  * (server/tutorial/verify.ts): the prepared workspace, the progress store, the chapters' shells,
  * the step controller, and checks run in the learner's environment. What the controller
  * announces goes to whoever listens (the open pages); with no listener it goes nowhere.
+ *
+ * It starts only with a state folder and a workspace of the learner's own (server/private-fs.ts)
+ * and holds the state folder's lock (server/state-lock.ts) until it closes: a second server or
+ * `verify` on the same folder is refused with a message that names this one.
  */
 export class TutorialRuntime {
   readonly content: ContentIndex;
   readonly sessions: SessionManager;
   readonly progress: ProgressStore;
   readonly controller: StepController;
+  /** The state folder's lock; the server records its address in it once it listens. */
+  readonly lock: StateLock;
   readonly #listeners = new Set<(message: ServerMessage) => void>();
 
   constructor(private readonly o: TutorialRuntimeOptions) {
-    mkdirSync(o.stateDir, { recursive: true });
-    prepareWorkspace(o.workspace);
+    ensurePrivateFolder(o.stateDir, STATE_FOLDER);
+    this.lock = StateLock.acquire(o.stateDir);
+    try {
+      prepareWorkspace(o.workspace, { warn: o.log });
+      this.progress = ProgressStore.open(o.stateDir, o.log);
+      this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    const ended = this.sessions.leftoversEnded.length;
+    if (ended > 0)
+      o.log(
+        `Ended ${ended} process${ended === 1 ? '' : 'es'} that an earlier tutorial server on this state folder left running when it was killed.`,
+      );
     this.content = o.content;
-    this.progress = ProgressStore.open(o.stateDir, o.log);
-    this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
     this.controller = new StepController({
       sessions: this.sessions,
       content: o.content,
@@ -75,9 +94,14 @@ export class TutorialRuntime {
     return { dispose: () => this.#listeners.delete(listener) };
   }
 
-  /** Ends every shell with its process tree, then writes out the progress. */
+  /** Drops the checks still waiting, ends every shell with its process tree, writes out the progress and gives up the lock. */
   async close(): Promise<void> {
-    await this.sessions.closeAll();
-    await this.progress.flush();
+    this.controller.close();
+    try {
+      await this.sessions.closeAll();
+      await this.progress.flush();
+    } finally {
+      this.lock.release();
+    }
   }
 }
