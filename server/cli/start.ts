@@ -4,7 +4,7 @@ import { startTutorialServer } from '../app.ts';
 import { defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { isLoopback } from '../web/security.ts';
 import { buildIfNeeded } from './build.ts';
-import { exitWhenAsked } from './shutdown.ts';
+import { exitWhenAsked, whenParentEnds } from './shutdown.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H --i-know-this-is-public] [--workspace DIR] [--state DIR] [--rebuild]
 
@@ -72,6 +72,13 @@ async function main(): Promise<void> {
   const env = values.state ? { ...process.env, TUTORIAL_STATE_DIR: values.state } : process.env;
   const workspace = values.workspace ?? defaultWorkspace(env);
   const idleMinutes = Number(values['idle-minutes'] ?? 30);
+  // Not a number would mean "never" and 0 would end a shell during a page reload.
+  if (!Number.isFinite(idleMinutes) || idleMinutes <= 0) {
+    console.error(
+      `"${values['idle-minutes']}" is not a number of minutes. Pass a positive number, e.g. --idle-minutes 30 to end a chapter's shell 30 minutes after its last page closed.`,
+    );
+    process.exit(2);
+  }
 
   await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'));
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
@@ -106,9 +113,12 @@ async function main(): Promise<void> {
   const stop = exitWhenAsked({ close: () => server.close(), closeSync: () => server.sessions.closeAllSync() }, (signal) =>
     console.log(`\nStopping (${signal})…`),
   );
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
+  // What IDE stop buttons, process managers and a closing terminal send. `npm start` runs this
+  // program with `exec` (package.json), so npm's child is this process and npm passes SIGINT and
+  // SIGTERM on to it; npm does not pass SIGHUP on and dies of it, so an ended parent stops the
+  // server as well.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  whenParentEnds(() => stop('the program that started the server has ended'));
   process.on('exit', () => server.sessions.closeAllSync());
 }
 
