@@ -40,7 +40,7 @@ export class TutorialRuntime {
     mkdirSync(o.stateDir, { recursive: true });
     prepareWorkspace(o.workspace);
     this.content = o.content;
-    this.progress = ProgressStore.open(o.stateDir, o.log);
+    this.progress = ProgressStore.open(o.stateDir, o.log, o.workspace);
     this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
     this.controller = new StepController({
       sessions: this.sessions,
