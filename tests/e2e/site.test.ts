@@ -201,17 +201,6 @@ test.describe('a chapter page', () => {
     await expect(panel.getByRole('link', { name: 'Kibana' })).toHaveAttribute('href', 'http://127.0.0.1:1');
     await expect(panel.locator('[data-service="fluentd"] a')).toHaveCount(0);
   });
-
-  test('the terminal uses WebGL where it works, or the DOM renderer, and still shows output', async ({ page, server }) => {
-    await page.goto(`${server.url}chapters/${CHAPTER}/?renderer=webgl`);
-    await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
-    await expect(page.locator('.terminal-dock__screen')).toHaveAttribute('data-renderer', /^(webgl|dom)$/);
-    // Which one this browser got (Chromium with --disable-gpu may still offer SwiftShader's WebGL).
-    const renderer = (await page.locator('.terminal-dock__screen').getAttribute('data-renderer')) ?? '';
-    test.info().annotations.push({ type: 'renderer', description: renderer });
-    await step(page, 'say-hello').getByRole('button', { name: 'Run' }).click();
-    await expect(step(page, 'say-hello')).toHaveAttribute('data-state', 'passed');
-  });
 });
 
 // The README's screenshots are rewritten only on request (UPDATE_SCREENSHOTS=1 npx playwright
