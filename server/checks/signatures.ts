@@ -14,13 +14,27 @@ export interface Signature {
   where: RegExp;
   /** Where a person would look for the same signal, from STACK.md's "detect with" column. */
   look: string;
-  /** What went wrong, as a full sentence; a function gets the first capture group. */
-  cause: string | ((group: string) => string);
+  /** What went wrong, as a full sentence; a function gets the first capture group and what the tutorial knows. */
+  cause: string | ((group: string, context: DiagnosisContext) => string);
   /** What to do next, as a full sentence naming a command. */
-  fix: string | ((group: string) => string);
+  fix: string | ((group: string, context: DiagnosisContext) => string);
 }
 
+/** What diagnosis may ask of the tutorial beyond the evidence. */
+export interface DiagnosisContext {
+  /** The step that installs a program (its `installs`), with its chapter's title. */
+  installedBy?(program: string): { step: string; chapter: string } | undefined;
+  /** True when the workspace's virtualenv has the program (so a terminal that does not find it does not use the virtualenv). */
+  inVirtualenv?(program: string): boolean;
+}
+
+/** The label of the exit status of a command the tutorial typed into the terminal (diagnosis.ts explainFailedCommand). */
+export const TERMINAL_EXIT = 'Exit status in the terminal';
+/** The label of what that command printed in the terminal. */
+export const TERMINAL_OUTPUT = 'Terminal output';
+
 const LOGS = /logs|output/i;
+const TERMINAL_STATUS = new RegExp(`^${TERMINAL_EXIT}`);
 const LOGS_OR_BODY = /logs|output|body|response/i;
 const ANY = /./;
 
@@ -199,5 +213,39 @@ export const SIGNATURES: readonly Signature[] = [
     look: '`dvc status -c`',
     cause: 'The data this commit points to was never pushed to the remote, and it is not in the local cache either.',
     fix: 'Run `dvc push` where the data was added (your first workspace), then `dvc pull` here; `dvc status -c` shows what is missing.',
+  },
+  {
+    id: 'interrupted',
+    // bash reports 128 + 2 (SIGINT) for a command stopped with Ctrl-C.
+    pattern: /^130$/,
+    where: TERMINAL_STATUS,
+    look: "the command's exit status in the terminal (130 after Ctrl-C)",
+    cause: 'The command was interrupted (Ctrl-C) before it finished, so it did not do all of its work.',
+    fix: 'Press Run on it again and let it finish; the terminal shows the prompt again when it is done.',
+  },
+  {
+    id: 'command-not-found',
+    // bash: "bash: dvc: command not found" at the prompt, "bash: line 1: dvc: command not found" under -c,
+    // and "bash: .venv/bin/pip: No such file or directory" for a path that does not exist.
+    pattern: /(?:^|\n)bash: (?:line \d+: )?([^\s:]+): (?:command not found|No such file or directory)/,
+    where: LOGS,
+    look: 'the exit status 127 and "command not found" in the output; `command -v <program>`',
+    cause: (program, context) => {
+      const name = program.split('/').pop() ?? program;
+      if (context.inVirtualenv?.(name)) {
+        return `${name} is in the workspace's virtual environment (.venv), but this terminal started before it was there and does not use it.`;
+      }
+      const by = context.installedBy?.(name);
+      return by
+        ? `${name} is installed by “${by.step}” in “${by.chapter}”, which this workspace has not done yet.`
+        : `There is no program called ${program} here: it is not installed, or not on this terminal's PATH.`;
+    },
+    fix: (program, context) => {
+      const name = program.split('/').pop() ?? program;
+      if (context.inVirtualenv?.(name)) return 'Activate it in this terminal with `. .venv/bin/activate`, then run the command again.';
+      return context.installedBy?.(name)
+        ? 'Run that step first (Catch me up at the top of this chapter runs it for you), then run this command again.'
+        : `Check the spelling of ${program}; if it is a program you need, install it and run the command again.`;
+    },
   },
 ];
