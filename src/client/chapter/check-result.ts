@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../../protocol/result.ts';
-import { el } from '../dom.ts';
+import { codeSpans, el } from '../dom.ts';
 import { stepName } from './step-state.ts';
 
 /**
@@ -66,9 +66,4 @@ export function resultSentence(section: HTMLElement, result: CheckResult): strin
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Text with `backticked` parts as <code>, the way hints name commands. */
-function codeSpans(text: string): Node[] {
-  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', undefined, part) : document.createTextNode(part)));
 }
