@@ -1,3 +1,5 @@
+import { asRoot, freePortAdvice, type Host, usualPortHolder } from './host-advice.ts';
+
 /**
  * The known failures of the stack (shared/STACK.md, "Failures learners hit"), as data.
  * Diagnosis tries them in order against the evidence of a failed check; the first match
@@ -26,6 +28,8 @@ export interface DiagnosisContext {
   installedBy?(program: string): { step: string; chapter: string } | undefined;
   /** True when the workspace's virtualenv has the program (so a terminal that does not find it does not use the virtualenv). */
   inVirtualenv?(program: string): boolean;
+  /** The learner's machine, for advice that depends on its OS or on root (default: this server's machine). */
+  host?: Host;
 }
 
 /** The label of the exit status of a command the tutorial typed into the terminal (diagnosis.ts explainFailedCommand). */
@@ -46,7 +50,9 @@ export const SIGNATURES: readonly Signature[] = [
     look: 'Elasticsearch container logs; /proc/sys/vm/max_map_count on Linux hosts',
     cause:
       'Elasticsearch stopped at its bootstrap check: the host kernel setting vm.max_map_count is {1}, and Elasticsearch needs at least 262144.',
-    fix: 'Run `sudo sysctl -w vm.max_map_count=262144` (add `vm.max_map_count=262144` to /etc/sysctl.d/99-elasticsearch.conf to keep it), then `docker compose up -d elasticsearch`.',
+    // No sudo at a root prompt, where it usually does not exist.
+    fix: (_, context) =>
+      `Run \`${asRoot('sysctl -w vm.max_map_count=262144', context.host)}\` (add \`vm.max_map_count=262144\` to /etc/sysctl.d/99-elasticsearch.conf to keep it), then \`docker compose up -d elasticsearch\`.`,
   },
   {
     id: 'es-disk-flood-stage',
@@ -147,14 +153,12 @@ export const SIGNATURES: readonly Signature[] = [
       /(?:listen tcp[^\n]*?:(\d+): bind: address already in use|Bind for [\d.]+:(\d+) failed: port is already allocated|port (\d+) is already in use)/,
     where: ANY,
     look: 'a bind test before `docker compose up`; the compose error text',
-    cause: (port) =>
-      port === '5000'
-        ? 'Another program already listens on port 5000; on macOS this is usually the AirPlay Receiver.'
-        : `Another program already listens on port ${port}.`,
-    fix: (port) =>
-      port === '5000'
-        ? 'On macOS turn off System Settings, General, AirDrop & Handoff, AirPlay Receiver; elsewhere find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.'
-        : `Find the program with \`lsof -nP -iTCP:${port} -sTCP:LISTEN\` and stop it, then run \`docker compose up -d\` again.`,
+    // The AirPlay Receiver only on macOS: on Linux it is advice about a program that is not there.
+    cause: (port, context) => {
+      const holder = usualPortHolder(Number(port), context.host);
+      return `Another program already listens on port ${port}${holder ? `; on a Mac this is usually ${holder}` : ''}.`;
+    },
+    fix: (port, context) => `${freePortAdvice(Number(port), context.host)} Then run \`docker compose up -d\` again.`,
   },
   {
     id: 'docker-permission-denied',
@@ -189,6 +193,16 @@ export const SIGNATURES: readonly Signature[] = [
     cause:
       "The stack's images are not on this machine: Docker could not download them (the registry was out of reach), so nothing can start yet.",
     fix: 'Check that Docker reaches the internet (`docker pull hello-world`; behind a proxy, set it in Docker Desktop or /etc/systemd/system/docker.service.d), then run `docker compose -f compose/docker-compose.yml create` again: it continues where it stopped.',
+  },
+  {
+    // A step after "Download and build the images" that did not pass: `up -d <service>` would
+    // try the same download and fail the same way, so the advice goes back to that step.
+    id: 'containers-not-created',
+    pattern: /no container with labels com\.docker\.compose\.project=[^,\s]+, com\.docker\.compose\.service=(\S+)/,
+    where: /state/i,
+    look: '`docker compose ps -a`; `docker image ls`',
+    cause: 'Compose has not created the {1} container yet: the stack was never started here, or its images are not all on this machine.',
+    fix: 'Run `docker compose -f compose/docker-compose.yml create` (the step “Download and build the images”) until it passes: it downloads what is missing and creates the containers, or says why it cannot. Then run this step again.',
   },
   {
     id: 'dvc-already-tracked-by-git',

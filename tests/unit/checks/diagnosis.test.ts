@@ -81,7 +81,7 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     id: 'port-in-use',
     label: 'Command output (last 40 lines)',
     text: 'Error response from daemon: Ports are not available: exposing port TCP 127.0.0.1:5000 -> 0.0.0.0:0: listen tcp 127.0.0.1:5000: bind: address already in use',
-    cause: /AirPlay Receiver/,
+    cause: /^Another program already listens on port 5000/,
   },
   {
     id: 'port-in-use',
@@ -113,6 +113,12 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     id: 'images-not-pulled',
     label: 'Container logs (last 20 lines)',
     text: 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host',
+  },
+  {
+    id: 'containers-not-created',
+    label: 'Container state',
+    text: 'no container with labels com.docker.compose.project=dstack, com.docker.compose.service=elasticsearch',
+    cause: /^Compose has not created the elasticsearch container yet/,
   },
   {
     id: 'dvc-already-tracked-by-git',
@@ -196,6 +202,43 @@ describe('diagnosis signatures', () => {
     expect(failed.hint).toMatch(/^MLflow refused the request .* Look at the answer\.$/s);
     const passed = withDiagnosis({ ok: true, message: 'Fine.', evidence });
     expect(passed.diagnosis).toBeUndefined();
+  });
+
+  describe('advice for the learner’s machine', () => {
+    const busy5000 = [{ label: 'Command output (last 40 lines)', text: 'listen tcp 127.0.0.1:5000: bind: address already in use' }];
+    const lowMapCount = [{ label: 'Container logs (last 50 lines)', text: 'max virtual memory areas vm.max_map_count [65530] is too low' }];
+
+    it('names the AirPlay Receiver for port 5000 on macOS only', () => {
+      const mac = diagnose(busy5000, SIGNATURES, { host: { platform: 'darwin', root: false } });
+      expect(mac?.cause).toBe('Another program already listens on port 5000; on a Mac this is usually the AirPlay Receiver.');
+      expect(mac?.fix).toMatch(/^Turn off the AirPlay Receiver \(System Settings, General, AirDrop & Handoff\), or find the program with/);
+      const linux = diagnose(busy5000, SIGNATURES, { host: { platform: 'linux', root: false } });
+      expect(linux?.cause).toBe('Another program already listens on port 5000.');
+      expect(`${linux?.cause} ${linux?.fix}`).not.toMatch(/AirPlay|macOS|Mac\b/);
+      expect(linux?.fix).toBe(
+        'Find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.',
+      );
+    });
+
+    it('says sudo for vm.max_map_count only where the shell is not root', () => {
+      expect(diagnose(lowMapCount, SIGNATURES, { host: { platform: 'linux', root: false } })?.fix).toMatch(
+        /^Run `sudo sysctl -w vm\.max_map_count=262144`/,
+      );
+      const root = diagnose(lowMapCount, SIGNATURES, { host: { platform: 'linux', root: true } });
+      expect(root?.fix).toMatch(/^Run `sysctl -w vm\.max_map_count=262144`/);
+      expect(root?.fix).not.toContain('sudo');
+    });
+
+    it('sends a missing container back to the images step, not to `up -d <service>`', () => {
+      const d = diagnose([
+        {
+          label: 'Container state',
+          text: 'no container with labels com.docker.compose.project=dstack, com.docker.compose.service=elasticsearch',
+        },
+      ]);
+      expect(d?.fix).toMatch(/^Run `docker compose -f compose\/docker-compose\.yml create`/);
+      expect(d?.fix).not.toMatch(/up -d/);
+    });
   });
 
   it("reads a 130 only as the exit status of a command in the terminal, not of a check's own command", () => {
