@@ -47,20 +47,22 @@ export class TutorialRuntime {
       content: o.content,
       progress: this.progress,
       broadcast: (message) => this.announce(message),
-      runCheck: (step, marker) => this.runCheck(step, marker),
+      runCheck: (step, marker, startedAt) => this.runCheck(step, marker, startedAt),
     });
   }
 
   /**
    * Runs a step's check in the learner's environment (server/workspace.ts), with the attempt's
-   * marker when there is one; nothing is stored or announced (StepController.check does that).
+   * marker and start when there is one; nothing is stored or announced (StepController.check
+   * does that).
    */
-  runCheck(step: Step, marker?: string): Promise<CheckResult> {
+  runCheck(step: Step, marker?: string, attemptStartedAt?: number): Promise<CheckResult> {
     return runCheck(step.check, {
       workspace: this.o.workspace,
       endpoints: this.o.endpoints,
       env: learnerEnv(this.o.workspace),
       ...(marker ? { marker } : {}),
+      ...(attemptStartedAt !== undefined ? { attemptStartedAt } : {}),
     });
   }
 
