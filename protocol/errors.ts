@@ -38,5 +38,7 @@ export const ErrorCodeSchema = z.enum([
   'already-running',
   /** A command the tutorial typed did not finish in time and was interrupted. */
   'command-timeout',
+  /** The shell ran something else than the command the tutorial typed (or nothing). */
+  'not-as-written',
 ]);
 export type ErrorCode = z.output<typeof ErrorCodeSchema>;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { CONTENT_DIR, DIST_DIR, REPO_ROOT } from './paths.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import { CONTENT_DIR, DIST_DIR, REPO_ROOT, startCommand } from './paths.ts';
 import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
 import type { SessionManager } from './terminal/session-manager.ts';
@@ -77,6 +78,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   const hosts = allowedHosts(o.host, port, o.extraHosts);
+  const restart = startCommand({ host: o.host, port, workspace: o.workspace, stateDir: o.stateDir });
   const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
   const sockets = new TerminalSockets({
     sessions: runtime.sessions,
@@ -89,7 +91,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     maxMessagesPerSecond: 500,
     greet: () => {
       stack.wake();
-      return stack.last ? [{ type: 'stack-status', services: stack.last }] : [];
+      const info: ServerMessage = { type: 'server-info', restart };
+      return stack.last ? [info, { type: 'stack-status', services: stack.last }] : [info];
     },
     log,
   });
