@@ -63,8 +63,12 @@ export async function startSite(): Promise<void> {
       case 'exit':
       case 'check-started':
       case 'chapter-run':
+      case 'run-refused':
         // Every page hears every chapter's events; the chapter page keeps its own.
         chapter?.event(m);
+        break;
+      case 'server-info':
+        chapter?.server(m);
         break;
       case 'error':
         if (chapter) chapter.error(m);
