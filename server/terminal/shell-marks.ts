@@ -143,7 +143,7 @@ export class ShellMarkParser {
  * UTF-8 included, is sent as it is).
  */
 export function unescapeCommandLine(escaped: string): string {
-  return escaped.replace(/\\(\\|x([0-9a-fA-F]{2}))/g, (_m, what: string, hex: string | undefined) =>
+  return escaped.replace(/\\(\\|x([0-9a-fA-F]{2}))/g, (_m, _what: string, hex: string | undefined) =>
     hex === undefined ? '\\' : String.fromCharCode(Number.parseInt(hex, 16)),
   );
 }

@@ -14,7 +14,9 @@ test('the overlay names the exact restart command; afterwards the terminal and t
   await server.close();
   const lost = page.locator('.terminal-dock__lost');
   await expect(lost).toBeVisible();
-  await expect(lost.locator('code')).toHaveText(`npm start -- --port ${server.port} --workspace ${server.workspace} --state ${server.stateDir}`);
+  await expect(lost.locator('code')).toHaveText(
+    `npm start -- --port ${server.port} --workspace ${server.workspace} --state ${server.stateDir}`,
+  );
 
   const again = await startTestServer({ port: server.port, stateDir: server.stateDir, workspace: server.workspace });
   try {
@@ -23,9 +25,13 @@ test('the overlay names the exact restart command; afterwards the terminal and t
     await expect
       .poll(async () => (await terminalText(page)).replaceAll('\n', ''))
       .toContain('[This is a new shell: the one the earlier steps ran in has ended');
-    await expect.poll(async () => (await terminalText(page)).replaceAll('\n', '')).toContain('Run again: Step 1, Point the client at the server.');
+    await expect
+      .poll(async () => (await terminalText(page)).replaceAll('\n', ''))
+      .toContain('Run again: Step 1, Point the client at the server.');
     const note = uri.locator('.tutorial-step__shell-note');
-    await expect(note).toContainText('Your terminal is a new shell: what this step set in the old one (export MLFLOW_TRACKING_URI=http://127.0.0.1:5000) is gone');
+    await expect(note).toContainText(
+      'Your terminal is a new shell: what this step set in the old one (export MLFLOW_TRACKING_URI=http://127.0.0.1:5000) is gone',
+    );
     // Run again: the note goes once the step runs in the new shell.
     await uri.getByRole('button', { name: 'Run', exact: true }).first().click();
     await expect(uri.locator('.tutorial-step__state')).toHaveText('1 of 2 done');

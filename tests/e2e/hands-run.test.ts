@@ -37,14 +37,19 @@ test.describe('Run and the prompt line', () => {
     await expect(hello.locator('.tutorial-step__refusal')).toBeHidden();
   });
 
-  test('text left at the prompt: Run is refused with the line, and "Clear the line and run" runs the command alone', async ({ page, server }) => {
+  test('text left at the prompt: Run is refused with the line, and "Clear the line and run" runs the command alone', async ({
+    page,
+    server,
+  }) => {
     await openChapter(page, server);
     await typeInTerminal(page, 'echo left-over');
     await expect.poll(() => terminalText(page)).toMatch(/echo left-over$/m);
     const hello = step(page, 'say-hello');
     await hello.getByRole('button', { name: 'Run', exact: true }).click();
     const refusal = hello.locator('.tutorial-step__refusal');
-    await expect(refusal).toContainText("The terminal's prompt line already holds echo left-over, so Run did not type the command after it.");
+    await expect(refusal).toContainText(
+      "The terminal's prompt line already holds echo left-over, so Run did not type the command after it.",
+    );
     await expect(refusal.locator('code')).toHaveText('echo left-over');
     await expect(hello).toHaveAttribute('data-state', 'not-started');
     await refusal.getByRole('button', { name: 'Clear the line and run' }).click();
@@ -102,7 +107,9 @@ test.describe('Run and the prompt line', () => {
     await hello.getByRole('button', { name: 'Check' }).click();
     await expect(hello).toHaveAttribute('data-state', 'failed');
     await expect(hello.locator('.tutorial-step__message')).toContainText('A hello.txt left from an earlier attempt does not count.');
-    await expect(hello.locator('.tutorial-step__hint')).toContainText("Press Run again, or type the step's command yourself, then press Check.");
+    await expect(hello.locator('.tutorial-step__hint')).toContainText(
+      "Press Run again, or type the step's command yourself, then press Check.",
+    );
     await refusal.getByRole('button', { name: 'Clear the line and run' }).click();
     await expect(hello).toHaveAttribute('data-state', 'passed');
     expect(await flatText(page)).not.toMatch(/TYPED-AHEAD\s*echo "hello/);
