@@ -201,6 +201,21 @@ describe('Run, as the shell integration reports it', () => {
     );
   });
 
+  it('a new shell after one that ended says so, naming the steps whose commands changed the old one', async () => {
+    const from = client.messages.length;
+    await (await click('exports')).outcome;
+    expect((await settled('exports', from)).shell).toBe(session().id);
+    const old = session().id;
+    await server.sessions.end('term-a');
+    client.mark();
+    const attached = await client.attach('term-a');
+    expect(attached.shell).not.toBe(old);
+    expect(attached.replay).toContain(
+      '[This is a new shell: the one the earlier steps ran in has ended (the tutorial server restarted, or the shell exited), and what they set in it, such as variables, is gone. Run again: Step 7, A command that sets a variable in the shell.]',
+    );
+    expect(await client.run('echo "[$FIXTURE_VAR]"')).toContain('[]');
+  });
+
   it('output that imitates a command end does not count: the shell stays busy', async () => {
     client.input("printf '\\033]133;D;0\\007'; printf '\\033]133;D;0;nonce=guess\\007'; read -r __line\r");
     await lineIs('busy');
