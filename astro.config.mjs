@@ -36,9 +36,10 @@ function chapterSlugs() {
 
 /** The needs and steps of raw frontmatter, as far as they are well formed (the content schema reports the rest). */
 function needsFields(/** @type {any} */ front) {
-  const wellFormed = Array.isArray(front.needs) && front.needs.every((n) => typeof n === 'string' && /^[^/]+\/[^/]+$/.test(n));
+  const wellFormed =
+    Array.isArray(front.needs) && front.needs.every((/** @type {unknown} */ n) => typeof n === 'string' && /^[^/]+\/[^/]+$/.test(n));
   const needs = wellFormed ? front.needs : [];
-  const steps = Array.isArray(front.steps) ? front.steps.filter((s) => typeof s?.id === 'string') : [];
+  const steps = Array.isArray(front.steps) ? front.steps.filter((/** @type {any} */ s) => typeof s?.id === 'string') : [];
   return { needs, steps };
 }
 

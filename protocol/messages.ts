@@ -79,6 +79,13 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stop-chapter'), chapter: IdSchema }),
   /** Forget the progress of a chapter. */
   z.strictObject({ type: z.literal('reset'), chapter: IdSchema }),
+  /** Which of the chapter's needs (steps of earlier chapters) are in place now; the reply is `needs`. */
+  z.strictObject({ type: z.literal('needs'), chapter: IdSchema }),
+  /**
+   * Run the chapter's missing needs, then its steps up to and including `upTo` (when given), in
+   * the chapter's shell, stopping at the first failure; `stop-chapter` stops it.
+   */
+  z.strictObject({ type: z.literal('catch-up'), chapter: IdSchema, upTo: IdSchema.optional() }),
 ]);
 export type ClientMessage = z.output<typeof ClientMessageSchema>;
 
@@ -117,6 +124,16 @@ export type StepProgress = z.output<typeof StepProgressSchema>;
 /** Progress of every chapter: chapter id → step id → progress. */
 export const ProgressSnapshotSchema = z.record(z.string(), z.record(z.string(), StepProgressSchema));
 export type ProgressSnapshot = z.output<typeof ProgressSnapshotSchema>;
+
+/** One step of an earlier chapter that a chapter needs, and whether its check passes now. */
+export const NeedStatusSchema = z.object({
+  chapter: z.string(),
+  step: z.string(),
+  ok: z.boolean(),
+  /** What its check found, a full sentence. */
+  message: z.string(),
+});
+export type NeedStatus = z.output<typeof NeedStatusSchema>;
 
 export const ServiceStatusSchema = z.object({
   id: z.string(),
@@ -172,6 +189,21 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   }),
   /** About this server, sent when a page connects: the command that starts it again as it runs now (port, workspace). */
   z.object({ type: z.literal('server-info'), restart: z.string() }),
+  /** The chapter's needs, each with whether it is in place now (the answer to `needs`). */
+  z.object({ type: z.literal('needs'), chapter: z.string(), needs: z.array(NeedStatusSchema) }),
+  /** How a catch-up of the chapter goes: each step as it starts, then how it ended. */
+  z.object({
+    type: z.literal('catch-up'),
+    chapter: z.string(),
+    state: z.enum(['running', 'passed', 'failed', 'stopped']),
+    /** The step that runs now, or where it stopped: a need of an earlier chapter or a step of this one. */
+    at: z.object({ chapter: z.string(), step: z.string() }).optional(),
+    /** Its place in the catch-up: step `position` of `total`. */
+    position: z.number().int().optional(),
+    total: z.number().int().optional(),
+    /** Why it stopped, when it failed: the step's check result, or why a command could not be typed. */
+    result: CheckResultSchema.optional(),
+  }),
   /** Something the page asked for could not be done; `code` is stable (protocol/errors.ts), `message` a full sentence. */
   z.object({ type: z.literal('error'), code: ErrorCodeSchema, message: z.string() }),
 ]);

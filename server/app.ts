@@ -83,6 +83,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const sockets = new TerminalSockets({
     sessions: runtime.sessions,
     controller: runtime.controller,
+    needs: runtime.needs,
     token,
     hosts,
     origins: allowedOrigins(hosts),

@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import type { Step } from '../../protocol/content.ts';
 import type { ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
+import { explainFailedCommand, type FailedCommand } from '../checks/diagnosis.ts';
 import { runCheck } from '../checks/engine.ts';
 import type { Endpoints } from '../stack/endpoints.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
+import { diagnosisContext, Needs } from './needs.ts';
 import { ProgressStore } from './progress.ts';
 import { StepController } from './step-controller.ts';
 
@@ -34,6 +36,7 @@ export class TutorialRuntime {
   readonly sessions: SessionManager;
   readonly progress: ProgressStore;
   readonly controller: StepController;
+  readonly needs: Needs;
   readonly #listeners = new Set<(message: ServerMessage) => void>();
 
   constructor(private readonly o: TutorialRuntimeOptions) {
@@ -47,23 +50,32 @@ export class TutorialRuntime {
       content: o.content,
       progress: this.progress,
       broadcast: (message) => this.announce(message),
-      runCheck: (step, marker, startedAt) => this.runCheck(step, marker, startedAt),
+      runCheck: (step, marker, startedAt, failed) => this.runCheck(step, marker, startedAt, failed),
+    });
+    this.needs = new Needs({
+      content: o.content,
+      controller: this.controller,
+      sessions: this.sessions,
+      runCheck: (step) => this.runCheck(step),
+      broadcast: (message) => this.announce(message),
     });
   }
 
   /**
    * Runs a step's check in the learner's environment (server/workspace.ts), with the attempt's
    * marker and start when there is one; nothing is stored or announced (StepController.check
-   * does that).
+   * does that). After a command of the step `failed` in the terminal, the result says why
+   * (server/checks/diagnosis.ts explainFailedCommand).
    */
-  runCheck(step: Step, marker?: string, attemptStartedAt?: number): Promise<CheckResult> {
-    return runCheck(step.check, {
+  async runCheck(step: Step, marker?: string, attemptStartedAt?: number, failed?: FailedCommand): Promise<CheckResult> {
+    const result = await runCheck(step.check, {
       workspace: this.o.workspace,
       endpoints: this.o.endpoints,
       env: learnerEnv(this.o.workspace),
       ...(marker ? { marker } : {}),
       ...(attemptStartedAt !== undefined ? { attemptStartedAt } : {}),
     });
+    return failed ? explainFailedCommand(result, failed, diagnosisContext(this.o.content, this.o.workspace)) : result;
   }
 
   /** Tells every listener (every open page). */

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../protocol/errors.ts';
 import type { CommandProgress, ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { setsShellState } from '../../protocol/shell-state.ts';
+import type { FailedCommand } from '../checks/diagnosis.ts';
 import type { TerminalSession } from '../terminal/session.ts';
 import type { CommandEnd, SessionManager } from '../terminal/session-manager.ts';
 import type { ChapterInfo, ContentIndex } from './content.ts';
@@ -17,7 +18,7 @@ export interface ProgressLike {
 }
 
 /** Runs a step's check with the attempt's marker and the time its first command was typed (ms since the epoch). */
-export type CheckRunner = (step: Step, marker: string | undefined, startedAt?: number) => Promise<CheckResult>;
+export type CheckRunner = (step: Step, marker: string | undefined, startedAt?: number, failed?: FailedCommand) => Promise<CheckResult>;
 
 /**
  * How long one of the step's commands may run when the tutorial runs it for the learner:
@@ -56,6 +57,8 @@ export interface RunOutcome {
   exitCode?: number;
   /** The step's result when it did not run as written (stored already). */
   result?: CheckResult;
+  /** The command, its status and what it printed, when it ran as written and failed. */
+  failed?: FailedCommand;
 }
 
 /** One attempt at a step: from its first command on, with its marker and the commands done so far. */
@@ -146,7 +149,7 @@ export class StepController {
     chapterId: string,
     stepId: string,
     index: number,
-    options: { autoCheck?: boolean; deadlineMs?: number; clear?: boolean } = {},
+    options: { autoCheck?: boolean; deadlineMs?: number; clear?: boolean; shell?: string } = {},
   ): Promise<number> {
     const outcome = await this.runCommand(chapterId, stepId, index, options);
     if (!outcome.asWritten) throw new RequestError('not-as-written', outcome.result?.message ?? 'The command did not run as written.');
@@ -165,7 +168,7 @@ export class StepController {
     chapterId: string,
     stepId: string,
     index: number,
-    options: { autoCheck?: boolean; deadlineMs?: number; clear?: boolean } = {},
+    options: { autoCheck?: boolean; deadlineMs?: number; clear?: boolean; shell?: string } = {},
   ): Promise<RunOutcome> {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     const command = step.run[index];
@@ -175,7 +178,9 @@ export class StepController {
         `The step "${stepId}" has ${step.run.length} command(s); there is no command number ${index + 1}.`,
       );
     }
-    const session = this.deps.sessions.get(chapter.id);
+    // A catch-up types the steps of earlier chapters into the shell of the chapter the learner is in.
+    const shell = options.shell ?? chapter.id;
+    const session = this.deps.sessions.get(shell);
     if (!session || session.exited) {
       throw new RequestError('no-shell', 'The chapter has no shell yet. Reload the page to start one.');
     }
@@ -197,13 +202,19 @@ export class StepController {
 
     attempt.shell = session.id;
     attempt.done.delete(index);
+    // What the command prints: a failure's explanation reads it (command not found, Ctrl-C).
+    let output = '';
+    const printed = session.onOutput((text) => {
+      output = (output + text).slice(-16 * 1024);
+    });
     const typed = session.typeCommand(command, { TUTORIAL_MARKER: attempt.marker, TUTORIAL_STEP: key });
     this.#running.add(key);
     let end: CommandEnd;
     try {
       await this.#set(chapter, step, { state: 'running', ...this.#attemptFields(step, attempt, index) });
-      end = options.deadlineMs === undefined ? await typed : await this.#withDeadline(chapter.id, typed, options.deadlineMs, command);
+      end = options.deadlineMs === undefined ? await typed : await this.#withDeadline(shell, typed, options.deadlineMs, command);
     } finally {
+      printed.dispose();
       this.#running.delete(key);
     }
     if (!end.executed || (end.ran !== undefined && end.ran.trim() !== command.trim())) {
@@ -213,9 +224,10 @@ export class StepController {
     }
     if (end.exitCode === 0) attempt.done.add(index);
     const last = index === step.run.length - 1;
-    if ((options.autoCheck ?? true) && (last || end.exitCode !== 0)) await this.check(chapter.id, step.id);
+    const failed = end.exitCode !== 0 ? { command, exitCode: end.exitCode, output } : undefined;
+    if ((options.autoCheck ?? true) && (last || failed)) await this.check(chapter.id, step.id, failed);
     else if (end.exitCode === 0 && !last) await this.#set(chapter, step, { state: 'in-progress', ...this.#attemptFields(step, attempt) });
-    return { asWritten: true, exitCode: end.exitCode };
+    return { asWritten: true, exitCode: end.exitCode, ...(failed ? { failed } : {}) };
   }
 
   /**
@@ -236,12 +248,15 @@ export class StepController {
     }
   }
 
-  /** Runs the step's check, stores the result and tells every page. */
-  async check(chapterId: string, stepId: string): Promise<CheckResult> {
+  /**
+   * Runs the step's check, stores the result and tells every page. `failed` is the step's command
+   * that just failed in the terminal: the result then says why (not found, interrupted).
+   */
+  async check(chapterId: string, stepId: string, failed?: FailedCommand): Promise<CheckResult> {
     const { chapter, step } = this.find(chapterId, stepId) as { chapter: ChapterInfo; step: Step };
     this.deps.broadcast({ type: 'check-started', chapter: chapter.id, step: step.id });
     const attempt = this.#attempts.get(`${chapter.id}/${step.id}`);
-    const result = await this.deps.runCheck(step, attempt?.marker, attempt?.startedAt);
+    const result = await this.deps.runCheck(step, attempt?.marker, attempt?.startedAt, failed);
     await this.#set(chapter, step, {
       state: result.ok ? 'passed' : 'failed',
       result,

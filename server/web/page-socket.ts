@@ -3,11 +3,14 @@ import type { ErrorCode } from '../../protocol/errors.ts';
 import { type ClientMessage, ClientMessageSchema, type ServerMessage } from '../../protocol/messages.ts';
 import type { SessionSink, TerminalSession } from '../terminal/session.ts';
 import { SessionError, type SessionManager } from '../terminal/session-manager.ts';
+import type { Needs } from '../tutorial/needs.ts';
 import { RequestError, RunRefusedError, type StepController } from '../tutorial/step-controller.ts';
 
 export interface PageSocketOptions {
   sessions: SessionManager;
   controller: StepController;
+  /** What chapters need from earlier ones, and the catch-up. */
+  needs: Needs;
   /** Bad messages a socket may send before it is closed. */
   maxBadMessages: number;
   /** Messages per second a socket may send (a burst of twice this is allowed). */
@@ -164,6 +167,13 @@ export class PageSocket {
       case 'stop-chapter':
         controller.find(msg.chapter);
         controller.stopChapter(msg.chapter);
+        this.#o.needs.stop(msg.chapter);
+        return;
+      case 'needs':
+        this.send({ type: 'needs', chapter: msg.chapter, needs: await this.#o.needs.status(msg.chapter) });
+        return;
+      case 'catch-up':
+        await this.#o.needs.catchUp(msg.chapter, msg.upTo);
         return;
       case 'reset':
         await controller.reset(msg.chapter);
