@@ -63,6 +63,8 @@ export async function startSite(): Promise<void> {
       case 'exit':
       case 'check-started':
       case 'chapter-run':
+      case 'needs':
+      case 'catch-up':
       case 'run-refused':
         // Every page hears every chapter's events; the chapter page keeps its own.
         chapter?.event(m);

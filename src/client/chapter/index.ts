@@ -5,6 +5,7 @@ import { showDock } from '../dock.ts';
 import { el } from '../dom.ts';
 import { chapterRun } from './chapter-run.ts';
 import { stepCommands } from './commands.ts';
+import { chapterNeeds } from './needs.ts';
 import { dockNotice } from './notice.ts';
 import { chapterProgress, type StepChange } from './progress.ts';
 import { chapterShell } from './shell.ts';
@@ -20,7 +21,7 @@ import { wireStepButtons } from './step-buttons.ts';
 /** The server messages about a chapter's shell and runs (progress comes through `progress`). */
 export type ChapterEvent = Extract<
   ServerMessage,
-  { type: 'attached' | 'exit' | 'check-started' | 'chapter-run' | 'run-refused' }
+  { type: 'attached' | 'exit' | 'check-started' | 'chapter-run' | 'needs' | 'catch-up' | 'run-refused' }
 >;
 
 /** What the site's message switch hands to a chapter page. */
@@ -74,7 +75,14 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
     shell.whenAttached(f);
   };
   const run = chapterRun(bar, sections, { chapter, dock, notice, whenAttached });
-  wireStepButtons(sections, { chapter, dock, notice, whenAttached, catchUp: (step) => void run.start(step) });
+  // Catch me up to here runs what the chapter lacks from earlier chapters too (needs.ts).
+  const needs = chapterNeeds(document.querySelector<HTMLElement>('.needs-panel'), sections, {
+    chapter,
+    dock,
+    notice,
+    whenAttached,
+  });
+  wireStepButtons(sections, { chapter, dock, notice, whenAttached, catchUp: (step) => void needs.catchUp(step) });
   const commands = stepCommands(sections, {
     chapterBar: bar,
     runStep(section) {
@@ -93,6 +101,7 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
         case 'attached':
           shell.attached(m);
           if (m.shell) commands.shell(m.shell);
+          needs.ask();
           break;
         case 'exit':
           shell.exited(m);
@@ -102,6 +111,12 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
           break;
         case 'chapter-run':
           run.show(m);
+          break;
+        case 'needs':
+          needs.show(m.needs);
+          break;
+        case 'catch-up':
+          needs.progress(m);
           break;
         case 'run-refused':
           commands.refused(m, notice.send);
