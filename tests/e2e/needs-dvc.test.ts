@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { hasWheelhouse, offlinePython, testEnv } from '../helpers/env.ts';
 import { expect, openChapter, terminalText, test } from './fixtures.ts';
@@ -76,4 +77,20 @@ test.describe('a chapter opened before the chapters it builds on', () => {
       }
     }
   });
+});
+
+test.describe('the panel of what a chapter lacks', () => {
+  for (const theme of ['light', 'dark'] as const) {
+    test(`the panel of what is missing has no serious or critical axe violation (${theme})`, async ({ page, server }) => {
+      await page.addInitScript((t) => localStorage.setItem('starlight-theme', t), theme);
+      await openChapter(page, server, CHAPTER);
+      await expect(page.locator('.needs-panel [data-need="before-you-start/python-venv"]')).toBeVisible();
+      const { violations } = await new AxeBuilder({ page }).include('.needs-panel').analyze();
+      expect(
+        violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+      ).toEqual([]);
+    });
+  }
 });

@@ -23,6 +23,14 @@ export interface ChapterNeeds {
   progress(m: CatchUpMessage): void;
 }
 
+/** "2 steps", "1 step from an earlier chapter", "3 steps, 1 of them from an earlier chapter". */
+function count(n: number, fromEarlier: number): string {
+  const steps = `${n} step${n === 1 ? '' : 's'}`;
+  const earlier = fromEarlier === 1 ? 'an earlier chapter' : 'earlier chapters';
+  if (fromEarlier === 0) return steps;
+  return fromEarlier === n ? `${steps} from ${earlier}` : `${steps}, ${fromEarlier} of them from ${earlier}`;
+}
+
 /** A step to run in a catch-up, for the preview and the status line. */
 interface Planned {
   /** "“Create the Python environment” from “Before you start”" or "Step 2, Find the note". */
@@ -145,7 +153,7 @@ export function chapterNeeds(
         el(
           'p',
           undefined,
-          `These commands are typed into this chapter's terminal, in order, each once the one before has ended, exactly as if you had pressed Run on each (${n} step${n === 1 ? '' : 's'}${fromEarlier > 0 ? `, ${fromEarlier} from earlier chapters` : ''}). After each step its check runs; the catch-up stops at the first step whose check fails.`,
+          `These commands are typed into this chapter's terminal, in order, each once the one before has ended, exactly as if you had pressed Run on each (${count(n, fromEarlier)}). After each step its check runs; the catch-up stops at the first step whose check fails.`,
         ),
         list,
       ],
