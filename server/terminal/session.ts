@@ -243,12 +243,6 @@ export class TerminalSession {
     this.#output(`\x1b[2m[${text}]\x1b[0m\r\n`);
   }
 
-  /** Resolves when the shell shows its prompt (at once if it does already). */
-  async idle(): Promise<void> {
-    if (!this.#prompt.busy) return;
-    await this.nextCommandEnd();
-  }
-
   /** Sends Ctrl-C to the foreground command. */
   interrupt(): void {
     this.input('\x03');

@@ -141,6 +141,25 @@ describe('Run, as the shell integration reports it', () => {
     expect(await outcome).toEqual({ asWritten: true, exitCode: 0 });
   });
 
+  it('Run this chapter starts on an empty line too: refused with the line, and run after clearing it', async () => {
+    client.input('echo half-typed');
+    await lineIs('text');
+    const from = client.messages.length;
+    client.send({ type: 'run-chapter', chapter: 'term-a', upTo: 'succeeds' });
+    expect(await refusal(from)).toMatchObject({
+      request: 'run-chapter',
+      chapter: 'term-a',
+      step: 'succeeds',
+      index: 0,
+      upTo: 'succeeds',
+      reason: 'text',
+      clear: 'Clear the line and run',
+    });
+    expect(client.messages.slice(from).some((m) => m.type === 'chapter-run')).toBe(false);
+    client.send({ type: 'run-chapter', chapter: 'term-a', upTo: 'succeeds', clear: true });
+    await client.waitFor((m) => m.type === 'chapter-run' && m.state === 'passed', 'the chapter run to pass', from);
+  });
+
   it('a completion question (Tab Tab) refuses the Run; clearing it runs the command', async () => {
     client.input('\t\t');
     await lineIs('elsewhere');
