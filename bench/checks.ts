@@ -105,7 +105,7 @@ export const checks: Bench = async (ctx) => {
   const es = await standIn();
   const kibana = await startKibana('available');
   kibana.dataViews.push({ id: 'bench', namespaces: ['default'], title: 'logstash-*', name: 'logstash-*', typeMeta: {} });
-  const fluentd = await startFluentdMonitor('delivering');
+  const fluentd = await startFluentdMonitor('delivered');
   const forward = await tcpListener();
   const postgres = await tcpListener();
   const up: Endpoints = {
