@@ -1,12 +1,14 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
 import { STACK_SERVICES, type StackServiceId } from '../../protocol/services.ts';
-import type { Endpoints } from './endpoints.ts';
+import { type Endpoints, type EndpointsSource, endpointsNow } from './endpoints.ts';
 import { httpRequest } from './http.ts';
 import { tryConnect } from './tcp.ts';
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
-interface ServiceProbe {
+export interface ServiceProbe {
   url?: string;
+  /** What is asked (a URL, or host:port), for the learner and the tests. */
+  target: string;
   ask(signal: AbortSignal): Promise<{ up: boolean; detail: string }>;
 }
 
@@ -27,10 +29,11 @@ async function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{
 }
 
 /** How each service of the stack (protocol/services.ts) is asked; a service without a way to ask it does not compile. */
-function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
+export function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
   return {
     elasticsearch: {
       url: e.es,
+      target: `${e.es}/_cluster/health`,
       ask: (signal) =>
         httpUp(
           `${e.es}/_cluster/health`,
@@ -40,6 +43,7 @@ function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
     },
     kibana: {
       url: e.kibana,
+      target: `${e.kibana}/api/status`,
       ask: (signal) =>
         httpUp(
           `${e.kibana}/api/status`,
@@ -47,10 +51,11 @@ function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
           (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available',
         ),
     },
-    fluentd: { ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
-    postgres: { ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },
-    mlflow: { url: e.mlflow, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
-    adminer: { url: e.adminer, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
+    fluentd: { target: `${e.fluentd.host}:${e.fluentd.port}`, ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
+    // The compose file does not publish PostgreSQL's port; this light is fixed in the next change.
+    postgres: { target: '127.0.0.1:5432', ask: (signal) => tcpUp('127.0.0.1', 5432, signal) },
+    mlflow: { url: e.mlflow, target: `${e.mlflow}/health`, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
+    adminer: { url: e.adminer, target: `${e.adminer}/`, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
   };
 }
 
@@ -79,7 +84,7 @@ export class StackStatus {
   #polling = false;
 
   constructor(
-    private readonly endpoints: Endpoints,
+    private readonly endpoints: EndpointsSource,
     private readonly push: (services: ServiceStatus[]) => void,
     private readonly seconds: number,
   ) {}
@@ -103,7 +108,7 @@ export class StackStatus {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const next = await pollStack(this.endpoints);
+      const next = await pollStack(endpointsNow(this.endpoints));
       if (JSON.stringify(next) !== JSON.stringify(this.last)) {
         this.last = next;
         this.push(next);
