@@ -83,7 +83,8 @@ export type ProgressSnapshot = z.output<typeof ProgressSnapshotSchema>;
 export const ServiceStatusSchema = z.object({
   id: z.string(),
   name: z.string(),
-  state: z.enum(['up', 'down', 'unknown']),
+  /** `other`: something answers at the service's address, but not the service (another program holds the port). */
+  state: z.enum(['up', 'down', 'other', 'unknown']),
   /** Where its own UI is, when it has one. */
   url: z.string().optional(),
   detail: z.string().optional(),

@@ -1,7 +1,12 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
 import { el } from './dom.ts';
 
-const WORDS: Record<ServiceStatus['state'], string> = { up: 'up', down: 'down', unknown: 'not known yet' };
+const WORDS: Record<ServiceStatus['state'], string> = {
+  up: 'up',
+  down: 'down',
+  other: 'something else answers on its port',
+  unknown: 'not known yet',
+};
 
 /** Fills every stack status panel on the page (src/components/StackStatus.astro) from a report. */
 export function renderStack(services: ServiceStatus[]): void {

@@ -114,13 +114,13 @@ describe('loadEndpoints', () => {
     expect(targets).toEqual({
       elasticsearch: 'http://127.0.0.1:19200/_cluster/health',
       kibana: 'http://127.0.0.1:15601/api/status',
-      fluentd: '127.0.0.1:34224',
-      postgres: '127.0.0.1:5432',
-      mlflow: 'http://127.0.0.1:15001/health',
+      fluentd: 'http://127.0.0.1:34220/api/plugins.json',
+      postgres: "docker: the dstack project's postgres container",
+      mlflow: 'http://127.0.0.1:15001/health, /version and /api/2.0/mlflow/experiments/search',
       adminer: 'http://127.0.0.1:18080/',
     });
     // Nothing still points at a default port.
-    const everything = JSON.stringify([values, stackVariables(e), { ...targets, postgres: undefined }]);
+    const everything = JSON.stringify([values, stackVariables(e), targets]);
     for (const port of DEFAULT_PORTS) expect(everything).not.toMatch(new RegExp(`:${port}\\b`));
   });
 
