@@ -67,7 +67,8 @@ async function containerVerdict(e: Endpoints, service: string, signal: AbortSign
   try {
     found = await findServiceContainers(e.docker, e.composeProject, service, signal);
   } catch {
-    return { state: 'unknown', detail: 'Docker does not answer' };
+    // The stack's database is a container: without Docker it cannot be running.
+    return { state: 'down', detail: 'Docker does not answer' };
   }
   const c = found[0];
   if (!c) return { state: 'down', detail: 'no container' };

@@ -116,8 +116,8 @@ describe('the stack panel', () => {
     }
   });
 
-  it('does not guess the database when Docker does not answer', async () => {
-    expect(await ask({}, 'postgres')).toEqual({ state: 'unknown', detail: 'Docker does not answer' });
+  it('shows the database off when Docker does not answer (the stack cannot run without it)', async () => {
+    expect(await ask({}, 'postgres')).toEqual({ state: 'down', detail: 'Docker does not answer' });
   });
 
   it('reports every service in the order of the panel, with the address of each UI', async () => {
@@ -134,7 +134,7 @@ describe('the stack panel', () => {
       ['elasticsearch', 'down', closed],
       ['kibana', 'down', closed],
       ['fluentd', 'down', undefined],
-      ['postgres', 'unknown', undefined],
+      ['postgres', 'down', undefined],
       ['mlflow', 'down', closed],
       ['adminer', 'down', closed],
     ]);
