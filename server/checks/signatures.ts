@@ -71,7 +71,7 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-es-unreachable',
     pattern: /Could not communicate to Elasticsearch|failed to flush the buffer/,
     where: LOGS_OR_BODY,
-    look: 'fluentd logs; monitor_agent retry_count above 0 and a growing buffer_queue_length',
+    look: 'fluentd logs; monitor_agent: a retry in progress (retry.start, retry.next_time) and a growing buffer_queue_length (retry_count only counts errors since fluentd started)',
     cause: 'The fluentd container cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
     fix: 'Make sure Elasticsearch is up (`docker compose ps elasticsearch`) and that fluentd reaches it by its service name (host elasticsearch, not 127.0.0.1), then watch `docker compose logs -f fluentd`.',
   },
