@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../../protocol/messages.ts';
 import { DEFAULT_ENDPOINTS, type Endpoints } from '../../../server/stack/endpoints.ts';
 import { pollStack, serviceProbes } from '../../../server/stack/status.ts';
 import { type FluentdMonitorFake, startFluentdMonitor } from '../../fakes/fluentd-monitor.ts';
 import { type KibanaFake, startKibana } from '../../fakes/kibana.ts';
 import { type Listening, listenLocal } from '../../helpers/http-listen.ts';
 import { freePort } from '../../helpers/net.ts';
+import { startTestServer } from '../../helpers/server.ts';
+import { TestClient } from '../../helpers/ws-client.ts';
 
 /**
  * The stack panel's lights (server/stack/status.ts) against local servers on 127.0.0.1: each
@@ -138,5 +141,33 @@ describe('the stack panel', () => {
       ['mlflow', 'down', closed],
       ['adminer', 'down', closed],
     ]);
+  });
+});
+
+describe("the tutorial server's stack panel", () => {
+  it("asks MLflow where the workspace's compose/.env puts it, and follows the file when it changes", async () => {
+    const first = await serve(mlflowLike);
+    const second = await serve(mlflowLike);
+    const workspace = join(noDocker, 'workspace');
+    mkdirSync(join(workspace, 'compose'), { recursive: true });
+    const envFile = join(workspace, 'compose', '.env');
+    writeFileSync(envFile, `MLFLOW_PORT=${new URL(first).port}\n`);
+    // No fixed endpoints: the server reads the workspace's compose/.env, as `npm start` does.
+    const server = await startTestServer({ workspace, endpoints: undefined, stackStatusSeconds: 1 });
+    const client = await TestClient.open(server);
+    try {
+      const mlflowAt = (url: string) => (m: ServerMessage) =>
+        m.type === 'stack-status' && m.services.some((s) => s.id === 'mlflow' && s.url === url && s.state === 'up');
+      await client.waitFor(mlflowAt(first), `the panel to find MLflow at ${first}`);
+      writeFileSync(envFile, `# moved\nMLFLOW_PORT=${new URL(second).port}\n`);
+      await client.waitFor(mlflowAt(second), `the panel to find MLflow at ${second}`);
+      const urls = client.messages.flatMap((m) =>
+        m.type === 'stack-status' ? m.services.filter((s) => s.id === 'mlflow').map((s) => s.url) : [],
+      );
+      expect(new Set(urls)).toEqual(new Set([first, second]));
+    } finally {
+      await client.close();
+      await server.dispose();
+    }
   });
 });
