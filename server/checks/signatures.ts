@@ -40,7 +40,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /_cat/allocation?v; Elasticsearch container logs; HTTP 429 bodies',
     cause: 'Elasticsearch made its indices read-only because the disk is almost full (flood-stage watermark).',
-    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s localhost:9200/_cat/allocation?v`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
+    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s "$ES_URL/_cat/allocation?v"`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
   },
   {
     id: 'oom-killed',
@@ -56,7 +56,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /api/status (overall level); Kibana container logs',
     cause: 'Kibana is running but cannot reach Elasticsearch yet.',
-    fix: 'Wait until Elasticsearch answers `curl -s localhost:9200/_cluster/health`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
+    fix: 'Wait until Elasticsearch answers `curl -s "$ES_URL/_cluster/health"`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
   },
   {
     id: 'fluentd-es-version-mismatch',
@@ -79,8 +79,8 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-not-listening',
     pattern: /24224\b[^\n]*(?:refused|ECONNREFUSED)|(?:refused|ECONNREFUSED)[^\n]*24224\b|buffer overflow/i,
     where: ANY,
-    look: 'TCP probe of 24224; Elasticsearch _count for the run marker',
-    cause: "Nothing accepts log records on port 24224, so the Python handler's records never leave your machine.",
+    look: "TCP probe of fluentd's forward port (FLUENTD_PORT, 24224 by default); Elasticsearch _count for the run marker",
+    cause: "Nothing accepts log records on fluentd's forward port, so the Python handler's records never leave your machine.",
     fix: 'Start fluentd with `docker compose up -d fluentd` and check it with `docker compose logs fluentd`; then run the script again.',
   },
   {
@@ -116,7 +116,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'HTTP status 403 and body',
     cause: 'MLflow refused the request because its Host header is not in the allowed list (MLflow 3.5 and later check it).',
-    fix: 'Start the server with `--allowed-hosts localhost:5000,127.0.0.1:5000,mlflow:5000`, then `docker compose up -d mlflow`.',
+    fix: 'Use the address in $MLFLOW_TRACKING_URI, which the server allows (its --allowed-hosts lists localhost and 127.0.0.1 with MLFLOW_PORT of compose/.env, and mlflow:5000), or add yours there; then `docker compose up -d mlflow`.',
   },
   {
     id: 'mlflow-artifacts-local',
@@ -140,7 +140,7 @@ export const SIGNATURES: readonly Signature[] = [
     fix: (port) =>
       port === '5000'
         ? 'On macOS turn off System Settings, General, AirDrop & Handoff, AirPlay Receiver; elsewhere find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.'
-        : `Find the program with \`lsof -nP -iTCP:${port} -sTCP:LISTEN\` and stop it, then run \`docker compose up -d\` again.`,
+        : `Find the program with \`lsof -nP -iTCP:${port} -sTCP:LISTEN\` and stop it, or give the service another port in compose/.env; then run \`docker compose up -d\` again.`,
   },
   {
     id: 'docker-permission-denied',
