@@ -138,7 +138,8 @@ export type NeedStatus = z.output<typeof NeedStatusSchema>;
 export const ServiceStatusSchema = z.object({
   id: z.string(),
   name: z.string(),
-  state: z.enum(['up', 'down', 'unknown']),
+  /** `other`: something answers at the service's address, but not the service (another program holds the port). */
+  state: z.enum(['up', 'down', 'other', 'unknown']),
   /** Where its own UI is, when it has one. */
   url: z.string().optional(),
   detail: z.string().optional(),

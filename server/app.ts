@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { ServerMessage } from '../protocol/messages.ts';
 import { CONTENT_DIR, DIST_DIR, REPO_ROOT, startCommand } from './paths.ts';
-import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
+import { type EndpointsSource, endpointsNow, watchEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
 import type { SessionManager } from './terminal/session-manager.ts';
 import { type ContentIndex, loadContentIndex } from './tutorial/content.ts';
@@ -21,7 +21,8 @@ export interface TutorialServerOptions {
   stateDir: string;
   contentDir?: string;
   distDir?: string;
-  endpoints?: Endpoints;
+  /** Where the services are; by default the workspace's compose/.env, read again when it changes. */
+  endpoints?: EndpointsSource;
   /** A shell with no page attached ends after this long (default 30 minutes). */
   idleGraceMs?: number;
   maxSessions?: number;
@@ -55,7 +56,7 @@ export function packageVersion(): string {
  */
 export async function startTutorialServer(o: TutorialServerOptions): Promise<TutorialServer> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const endpoints = o.endpoints ?? loadEndpoints();
+  const endpoints = o.endpoints ?? watchEndpoints({ workspace: o.workspace, log });
   const runtime = new TutorialRuntime({
     content: loadContentIndex(o.contentDir ?? CONTENT_DIR),
     workspace: o.workspace,
@@ -64,6 +65,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     shells: { maxSessions: o.maxSessions ?? 12, idleGraceMs: o.idleGraceMs ?? 30 * 60_000, replayLimit: o.replayLimit ?? 256 * 1024 },
     log,
   });
+  // Read them now (the runtime has prepared the workspace's compose/.env): a bad port stops the start with its line.
+  endpointsNow(endpoints);
   const token = newToken();
 
   const server: Server = createServer();

@@ -60,7 +60,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /_cat/allocation?v; Elasticsearch container logs; HTTP 429 bodies',
     cause: 'Elasticsearch made its indices read-only because the disk is almost full (flood-stage watermark).',
-    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s localhost:9200/_cat/allocation?v`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
+    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s "$ES_URL/_cat/allocation?v"`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
   },
   {
     id: 'oom-killed',
@@ -76,7 +76,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /api/status (overall level); Kibana container logs',
     cause: 'Kibana is running but cannot reach Elasticsearch yet.',
-    fix: 'Wait until Elasticsearch answers `curl -s localhost:9200/_cluster/health`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
+    fix: 'Wait until Elasticsearch answers `curl -s "$ES_URL/_cluster/health"`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
   },
   {
     id: 'fluentd-es-version-mismatch',
@@ -91,7 +91,7 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-es-unreachable',
     pattern: /Could not communicate to Elasticsearch|failed to flush the buffer/,
     where: LOGS_OR_BODY,
-    look: 'fluentd logs; monitor_agent retry_count above 0 and a growing buffer_queue_length',
+    look: 'fluentd logs; monitor_agent: a retry in progress (retry.start, retry.next_time) and a growing buffer_queue_length (retry_count only counts errors since fluentd started)',
     cause: 'The fluentd container cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
     fix: 'Make sure Elasticsearch is up (`docker compose ps elasticsearch`) and that fluentd reaches it by its service name (host elasticsearch, not 127.0.0.1), then watch `docker compose logs -f fluentd`.',
   },
@@ -99,8 +99,8 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-not-listening',
     pattern: /24224\b[^\n]*(?:refused|ECONNREFUSED)|(?:refused|ECONNREFUSED)[^\n]*24224\b|buffer overflow/i,
     where: ANY,
-    look: 'TCP probe of 24224; Elasticsearch _count for the run marker',
-    cause: "Nothing accepts log records on port 24224, so the Python handler's records never leave your machine.",
+    look: "TCP probe of fluentd's forward port (FLUENTD_PORT, 24224 by default); Elasticsearch _count for the run marker",
+    cause: "Nothing accepts log records on fluentd's forward port, so the Python handler's records never leave your machine.",
     fix: 'Start fluentd with `docker compose up -d fluentd` and check it with `docker compose logs fluentd`; then run the script again.',
   },
   {
@@ -136,7 +136,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'HTTP status 403 and body',
     cause: 'MLflow refused the request because its Host header is not in the allowed list (MLflow 3.5 and later check it).',
-    fix: 'Start the server with `--allowed-hosts localhost:5000,127.0.0.1:5000,mlflow:5000`, then `docker compose up -d mlflow`.',
+    fix: 'Use the address in $MLFLOW_TRACKING_URI, which the server allows (its --allowed-hosts lists localhost and 127.0.0.1 with MLFLOW_PORT of compose/.env, and mlflow:5000), or add yours there; then `docker compose up -d mlflow`.',
   },
   {
     id: 'mlflow-artifacts-local',
@@ -158,7 +158,8 @@ export const SIGNATURES: readonly Signature[] = [
       const holder = usualPortHolder(Number(port), context.host);
       return `Another program already listens on port ${port}${holder ? `; on a Mac this is usually ${holder}` : ''}.`;
     },
-    fix: (port, context) => `${freePortAdvice(Number(port), context.host)} Then run \`docker compose up -d\` again.`,
+    fix: (port, context) =>
+      `${freePortAdvice(Number(port), context.host)} Or give the service another port in compose/.env. Then run \`docker compose up -d\` again.`,
   },
   {
     id: 'docker-permission-denied',

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Step } from '../../protocol/content.ts';
 import type { Check } from '../../protocol/probes/index.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
-import { loadEndpoints } from '../stack/endpoints.ts';
+import { watchEndpoints } from '../stack/endpoints.ts';
 import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex, type Need } from '../tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
@@ -71,7 +71,7 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     selection,
     workspace,
     stateDir,
-    endpoints: loadEndpoints(),
+    endpoints: watchEndpoints({ workspace, log: (line) => err(`${line}\n`) }),
     ...(values.verbose ? { onOutput: (t: string) => err(t) } : {}),
     onStep: (e) => {
       if (e.phase === 'start') live(`… ${e.chapter}/${e.step}\n`);

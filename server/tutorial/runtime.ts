@@ -4,7 +4,7 @@ import type { ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { explainFailedCommand, type FailedCommand } from '../checks/diagnosis.ts';
 import { runCheck } from '../checks/engine.ts';
-import type { Endpoints } from '../stack/endpoints.ts';
+import { type EndpointsSource, endpointsNow, stackVariables, withStackVariables } from '../stack/endpoints.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
@@ -18,7 +18,8 @@ export interface TutorialRuntimeOptions {
   workspace: string;
   /** Where progress and the shells' integration files are kept. */
   stateDir: string;
-  endpoints: Endpoints;
+  /** Where the services are; a function is asked again at every check and every new shell. */
+  endpoints: EndpointsSource;
   /** The chapters' shells: how many at once, how long one lives with no page, how much screen is kept for a page that comes back. */
   shells: { maxSessions: number; idleGraceMs: number; replayLimit: number };
   /** Where a warning goes (a corrupt progress store that was set aside). */
@@ -44,7 +45,12 @@ export class TutorialRuntime {
     prepareWorkspace(o.workspace);
     this.content = o.content;
     this.progress = ProgressStore.open(o.stateDir, o.log, o.workspace);
-    this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
+    this.sessions = new SessionManager({
+      stateDir: o.stateDir,
+      workspace: o.workspace,
+      env: withStackVariables(process.env, o.endpoints),
+      ...o.shells,
+    });
     this.controller = new StepController({
       sessions: this.sessions,
       content: o.content,
@@ -68,10 +74,11 @@ export class TutorialRuntime {
    * (server/checks/diagnosis.ts explainFailedCommand).
    */
   async runCheck(step: Step, marker?: string, attemptStartedAt?: number, failed?: FailedCommand): Promise<CheckResult> {
+    const endpoints = endpointsNow(this.o.endpoints);
     const result = await runCheck(step.check, {
       workspace: this.o.workspace,
-      endpoints: this.o.endpoints,
-      env: learnerEnv(this.o.workspace),
+      endpoints,
+      env: { ...learnerEnv(this.o.workspace), ...stackVariables(endpoints) },
       ...(marker ? { marker } : {}),
       ...(attemptStartedAt !== undefined ? { attemptStartedAt } : {}),
     });

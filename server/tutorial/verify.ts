@@ -1,6 +1,6 @@
 import type { Step } from '../../protocol/content.ts';
 import type { CheckResult } from '../../protocol/result.ts';
-import type { Endpoints } from '../stack/endpoints.ts';
+import type { EndpointsSource } from '../stack/endpoints.ts';
 import type { ChapterInfo, ContentIndex, Need } from './content.ts';
 import { TutorialRuntime } from './runtime.ts';
 import { commandDeadlineMs, RequestError } from './step-controller.ts';
@@ -37,7 +37,7 @@ export interface VerifyOptions {
   selection: { chapter: ChapterInfo; steps: Step[]; needs?: Need[] }[];
   workspace: string;
   stateDir: string;
-  endpoints: Endpoints;
+  endpoints: EndpointsSource;
   /** Deadline factor on each step's duration (default 2). */
   slack?: number;
   /** How long the check after the commands is retried while it fails (services flush, index, settle). */

@@ -216,7 +216,7 @@ describe('diagnosis signatures', () => {
       expect(linux?.cause).toBe('Another program already listens on port 5000.');
       expect(`${linux?.cause} ${linux?.fix}`).not.toMatch(/AirPlay|macOS|Mac\b/);
       expect(linux?.fix).toBe(
-        'Find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.',
+        'Find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Or give the service another port in compose/.env. Then run `docker compose up -d` again.',
       );
     });
 
