@@ -117,6 +117,8 @@ describe('PromptState', () => {
     const command = String.raw`echo "a;b" 'c\d' $((1 + 2)) é€😀`;
     const ran = await session.typeCommand(command);
     expect(ran).toEqual({ executed: true, exitCode: 0, ran: command });
+    // The command's end comes before its prompt: wait for the prompt, as a Run does.
+    await until((s) => s.kind === 'empty', 'the prompt');
     // Keys that go in before the command are on the line before it: the shell runs them together.
     session.input('echo TYPED-AHEAD; ');
     expect(await session.typeCommand('echo "hello from the tutorial"')).toEqual({
