@@ -6,6 +6,7 @@ import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
 import { chapterHead, compareChapters, frontmatterOf, isChapterFile } from './protocol/content.ts';
+import { needsProblems } from './protocol/needs.ts';
 
 /**
  * The chapters in sidebar order (protocol/content.ts compareChapters, which the server uses too).
@@ -14,11 +15,32 @@ import { chapterHead, compareChapters, frontmatterOf, isChapterFile } from './pr
  */
 function chapterSlugs() {
   const dir = new URL('./content/docs/chapters/', import.meta.url);
-  return readdirSync(dir)
+  const chapters = readdirSync(dir)
     .filter(isChapterFile)
-    .map((f) => chapterHead(f, parse(frontmatterOf(readFileSync(new URL(f, dir), 'utf8')) ?? '')))
-    .sort(compareChapters)
-    .map((c) => `chapters/${c.id}`);
+    .map((f) => {
+      const front = parse(frontmatterOf(readFileSync(new URL(f, dir), 'utf8')) ?? '') ?? {};
+      return { ...chapterHead(f, front), file: f, ...needsFields(front) };
+    })
+    .sort(compareChapters);
+  // A need names another chapter's step, which the content schema cannot see from one file:
+  // checked here across chapters, in the words the server uses (protocol/needs.ts).
+  const problems = needsProblems(chapters);
+  if (problems.length > 0) {
+    const lines = problems.map(
+      (p) => `content/docs/chapters/${chapters.find((c) => c.id === p.chapter)?.file}: needs.${p.index}: ${p.text}`,
+    );
+    throw new Error(`The chapters' needs are not valid:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  }
+  return chapters.map((c) => `chapters/${c.id}`);
+}
+
+/** The needs and steps of raw frontmatter, as far as they are well formed (the content schema reports the rest). */
+function needsFields(/** @type {any} */ front) {
+  const wellFormed =
+    Array.isArray(front.needs) && front.needs.every((/** @type {unknown} */ n) => typeof n === 'string' && /^[^/]+\/[^/]+$/.test(n));
+  const needs = wellFormed ? front.needs : [];
+  const steps = Array.isArray(front.steps) ? front.steps.filter((/** @type {any} */ s) => typeof s?.id === 'string') : [];
+  return { needs, steps };
 }
 
 // The site is static: the local server (server/web/http.ts) serves dist/ and adds the per-start
@@ -44,15 +66,12 @@ export default defineConfig({
         Sidebar: './src/components/Sidebar.astro',
         PageTitle: './src/components/PageTitle.astro',
       },
+      // Previous and Next follow this order: the overview, the chapters, then the progress page
+      // (so Next from the overview is the first chapter, and Next from the last one is progress).
       sidebar: [
-        {
-          label: 'Start here',
-          items: [
-            { label: 'Overview', link: '/' },
-            { label: 'Your progress', link: '/progress/' },
-          ],
-        },
+        { label: 'Overview', link: '/' },
         { label: 'Chapters', items: chapterSlugs() },
+        { label: 'Your progress', link: '/progress/' },
       ],
     }),
     mdx(),

@@ -28,6 +28,11 @@ export function durationSeconds(duration: string): number {
   return minutes * 60 + seconds;
 }
 
+/** A step of some chapter, written `chapter/step`, e.g. `before-you-start/python-venv`. */
+export const StepRefSchema = z
+  .string()
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*\/[a-z0-9]+(-[a-z0-9]+)*$/, 'write a step as "chapter/step", e.g. "before-you-start/python-venv"');
+
 /** A link to upstream documentation. */
 export const DocLinkSchema = z.strictObject({ label: z.string(), url: z.url() });
 
@@ -48,6 +53,11 @@ export const StepSchema = z.strictObject({
   hints: z.array(z.string()).default([]),
   /** Upstream documentation for this step. */
   docs: z.array(DocLinkSchema).default([]),
+  /**
+   * Programs this step puts on the learner's PATH, e.g. `[dvc, mlflow]`: a `command not found` for
+   * one of them, in any chapter, names this step as the one that installs it.
+   */
+  installs: z.array(z.string().regex(/^[\w.+-]+$/, 'write a program name such as "dvc"')).optional(),
 });
 export type Step = z.output<typeof StepSchema>;
 
@@ -57,6 +67,20 @@ export const ChapterFieldsSchema = z.object({
   goal: z.string().optional(),
   /** How long the whole chapter usually takes, e.g. "15m". */
   time: DurationSchema.optional(),
+  /**
+   * Steps of earlier chapters that this one builds on, as `chapter/step`: the workspace's
+   * virtualenv, a running stack, a git repository. Each is in place when its check passes. The
+   * needs of a needed step's chapter come with it. The page shows what is missing, with one click
+   * to catch up, and `npm run tutorial -- verify <chapter>` runs the missing ones first.
+   */
+  needs: z
+    .array(StepRefSchema)
+    .default([])
+    .superRefine((needs, ctx) => {
+      for (const [i, n] of needs.entries()) {
+        if (needs.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${n}" is listed twice` });
+      }
+    }),
   /** The chapter's steps, in order. */
   steps: z
     .array(StepSchema)
@@ -95,6 +119,7 @@ const fields = ChapterFieldsSchema.shape;
 export const ChapterFieldsBuildSchema = z.object({
   goal: worded(fields.goal).optional(),
   time: worded(fields.time).optional(),
+  needs: worded(fields.needs).default([]),
   steps: worded(fields.steps).default([]),
 } satisfies Record<keyof typeof fields, z.ZodType>);
 

@@ -41,5 +41,7 @@ export const ErrorCodeSchema = z.enum([
   // Progress (server/tutorial/progress.ts).
   /** The progress file could not be written (a full disk); the server keeps it in memory. */
   'progress-not-saved',
+  /** The shell ran something else than the command the tutorial typed (or nothing). */
+  'not-as-written',
 ]);
 export type ErrorCode = z.output<typeof ErrorCodeSchema>;

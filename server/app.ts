@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { CONTENT_DIR, DIST_DIR, REPO_ROOT } from './paths.ts';
-import { type Endpoints, loadEndpoints } from './stack/endpoints.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import { CONTENT_DIR, DIST_DIR, REPO_ROOT, startCommand } from './paths.ts';
+import { type EndpointsSource, endpointsNow, watchEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
 import type { SessionManager } from './terminal/session-manager.ts';
 import { type ContentIndex, loadContentIndex } from './tutorial/content.ts';
@@ -22,7 +23,8 @@ export interface TutorialServerOptions {
   stateDir: string;
   contentDir?: string;
   distDir?: string;
-  endpoints?: Endpoints;
+  /** Where the services are; by default the workspace's compose/.env, read again when it changes. */
+  endpoints?: EndpointsSource;
   /** A shell with no page attached ends after this long (default 30 minutes). */
   idleGraceMs?: number;
   maxSessions?: number;
@@ -65,7 +67,7 @@ export function packageVersion(): string {
  */
 export async function startTutorialServer(o: TutorialServerOptions): Promise<TutorialServer> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const endpoints = o.endpoints ?? loadEndpoints();
+  const endpoints = o.endpoints ?? watchEndpoints({ workspace: o.workspace, log });
   const runtime = new TutorialRuntime({
     content: loadContentIndex(o.contentDir ?? CONTENT_DIR),
     workspace: o.workspace,
@@ -74,6 +76,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     shells: { maxSessions: o.maxSessions ?? 12, idleGraceMs: o.idleGraceMs ?? 30 * 60_000, replayLimit: o.replayLimit ?? 256 * 1024 },
     log,
   });
+  // Read them now (the runtime has prepared the workspace's compose/.env): a bad port stops the start with its line.
+  endpointsNow(endpoints);
   const token = newToken();
   const server: Server = createServer();
   let sessionKey: ReturnType<typeof loadSessionKey>;
@@ -103,10 +107,12 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   runtime.lock.describe(url);
   const sessions = new Sessions(sessionKey, port);
   const login = new LoginLinks(url);
+  const restart = startCommand({ host: o.host, port, workspace: o.workspace, stateDir: o.stateDir });
   const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
   const sockets = new TerminalSockets({
     sessions: runtime.sessions,
     controller: runtime.controller,
+    needs: runtime.needs,
     token,
     hosts,
     origins: allowedOrigins(hosts),
@@ -117,7 +123,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     maxMessagesPerSecond: 500,
     greet: () => {
       stack.wake();
-      return stack.last ? [{ type: 'stack-status', services: stack.last }] : [];
+      const info: ServerMessage = { type: 'server-info', restart };
+      return stack.last ? [info, { type: 'stack-status', services: stack.last }] : [info];
     },
     log,
   });

@@ -35,3 +35,20 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultWorkspace(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.TUTORIAL_WORKSPACE ?? join(defaultStateDir(env), 'workspace'));
 }
+
+/** A word as a shell reads it: quoted when it holds anything but plain path characters. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command that starts the tutorial server again as it runs now: its port and workspace
+ * always, its state folder and address when they are not the defaults. The page shows it while
+ * the server is away.
+ */
+export function startCommand(o: { host: string; port: number; workspace: string; stateDir: string }): string {
+  const args = ['--port', String(o.port), '--workspace', shellWord(resolve(o.workspace))];
+  if (resolve(o.stateDir) !== defaultStateDir()) args.push('--state', shellWord(resolve(o.stateDir)));
+  if (o.host !== '127.0.0.1') args.push('--host', shellWord(o.host));
+  return `npm start -- ${args.join(' ')}`;
+}

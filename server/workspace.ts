@@ -1,4 +1,4 @@
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { COMPOSE_DIR, WORKSPACE_FOLDER, WORKSPACE_TEMPLATE } from './paths.ts';
 import { ensurePrivateFolder } from './private-fs.ts';
@@ -113,4 +113,15 @@ export function learnerEnv(workspace: string, base: NodeJS.ProcessEnv = process.
   const venv = venvDir(workspace);
   const bin = join(venv, 'bin');
   return existsSync(bin) ? { ...base, PATH: `${bin}:${base.PATH ?? ''}`, VIRTUAL_ENV: venv } : base;
+}
+
+/** True when the workspace's virtualenv has the program (an executable in .venv/bin). */
+export function inVirtualenv(workspace: string, program: string): boolean {
+  if (program.includes('/')) return false;
+  try {
+    accessSync(join(venvDir(workspace), 'bin', program), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

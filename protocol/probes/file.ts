@@ -34,6 +34,12 @@ export const fileProbe = z.strictObject({
   exists: z.boolean().default(true),
   /** What the path must be when it exists. */
   type: z.enum(['file', 'directory']).optional(),
+  /**
+   * True: once the step has been run, the path must have been written during its current attempt
+   * (after its first command was typed), so a file left from an earlier attempt never passes a
+   * Run that failed or ran as something else.
+   */
+  fresh: z.boolean().default(false),
   /** A regular expression (multiline) the file's text must match. */
   contains: z.string().optional(),
   /** A regular expression (multiline) the file's text must not match. */

@@ -3,7 +3,10 @@ import { probeBase } from './common.ts';
 
 /**
  * Asks fluentd's monitor_agent (`GET /api/plugins.json`) about one output plugin: that it is
- * loaded, that it is not retrying, and optionally that it has taken records and has no backlog.
+ * loaded, that it is delivering (no retry in progress: its `retry` object is empty), and
+ * optionally that it has taken records and has no backlog. monitor_agent's `retry_count` is not a
+ * verdict: it counts the errors since fluentd started and never goes back to 0, so after an
+ * outage that fluentd has recovered from it stays above 0 while everything is delivered.
  *
  * ```yaml
  * - { kind: fluentd, type: elasticsearch }
@@ -18,8 +21,6 @@ export const fluentdProbe = z.strictObject({
   id: z.string().min(1).optional(),
   /** The output plugin's `@type`; the first output plugin of this type is used when `id` is not given. */
   type: z.string().min(1).default('elasticsearch'),
-  /** The most retries the plugin may report (`retry_count`); above it, fluentd cannot deliver. */
-  maxRetryCount: z.number().int().nonnegative().default(0),
   /** The most chunks the plugin may hold in its queue (`buffer_queue_length`); unchecked when absent. */
   maxBufferQueueLength: z.number().int().nonnegative().optional(),
   /** The least records the plugin must have received (`emit_records`); unchecked when absent. */

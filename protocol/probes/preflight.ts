@@ -12,7 +12,12 @@ export const preflightProbe = z.strictObject({
   maxMapCount: z.boolean().default(true),
   /** TCP ports that must be free on this machine (nothing listening). */
   ports: z.array(z.number().int().min(1).max(65535)).default([]),
-  /** Free memory needed, in MiB. */
+  /** The host ports the stack publishes, as the workspace's compose/.env sets them, must be free. */
+  stackPorts: z.boolean().default(false),
+  /**
+   * Memory the stack needs, in MiB: of Docker's VM where the engine runs in one (Docker Desktop,
+   * OrbStack, Colima), else available on this machine.
+   */
   memoryMb: z.number().positive().optional(),
   /** Free disk space needed in the workspace's file system, in MiB. */
   diskMb: z.number().positive().optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { probeBase } from './common.ts';
+import { portOrPlaceholder, probeBase } from './common.ts';
 
 /**
  * Whether a TCP port accepts connections. It only proves that something listens: a port that
@@ -9,7 +9,8 @@ export const tcpProbe = z.strictObject({
   kind: z.literal('tcp'),
   /** The host; the stack publishes its ports on 127.0.0.1. */
   host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(1).max(65535),
+  /** The port, or a placeholder for one of the stack's: `"{{fluentd_port}}"`. */
+  port: portOrPlaceholder,
   /** False: the port must be closed (nothing listens). */
   open: z.boolean().default(true),
   /** What listens there, for messages: "fluentd's forward input". */

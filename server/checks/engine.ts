@@ -15,6 +15,8 @@ export interface RunCheckOptions {
   endpoints: Endpoints;
   /** The unique marker of the step's current attempt ({{marker}}); absent before the first run. */
   marker?: string;
+  /** When the step's current attempt started, in ms since the epoch (a `fresh` file must be newer); absent before the first run. */
+  attemptStartedAt?: number;
   /** Environment for child processes; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** Cancels the whole check (the page went away, the chapter run was stopped). */
@@ -102,6 +104,7 @@ export async function runProbe(probe: Probe, options: RunCheckOptions): Promise<
     workspace: options.workspace,
     endpoints: options.endpoints,
     marker: options.marker,
+    ...(options.attemptStartedAt !== undefined ? { attemptStartedAt: options.attemptStartedAt } : {}),
     signal,
     timeoutMs,
     env: options.env ?? process.env,

@@ -1,7 +1,20 @@
 import type { Endpoints } from '../stack/endpoints.ts';
 
-/** The placeholders a probe spec may use, e.g. `{{es}}/_cluster/health`. */
-export const PLACEHOLDER_NAMES = ['es', 'kibana', 'mlflow', 'adminer', 'fluentd_monitor', 'workspace', 'marker'] as const;
+/**
+ * The placeholders a probe spec may use, e.g. `{{es}}/_cluster/health` or `port: "{{fluentd_port}}"`.
+ * The service addresses come from server/stack/endpoints.ts, so they follow the workspace's compose/.env.
+ */
+export const PLACEHOLDER_NAMES = [
+  'es',
+  'kibana',
+  'mlflow',
+  'adminer',
+  'fluentd_host',
+  'fluentd_port',
+  'fluentd_monitor',
+  'workspace',
+  'marker',
+] as const;
 export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
 
 const PLACEHOLDER = /\{\{\s*([a-zA-Z_]+)\s*\}\}/g;
@@ -18,6 +31,8 @@ export function placeholderValues(endpoints: Endpoints, workspace: string, marke
     kibana: endpoints.kibana,
     mlflow: endpoints.mlflow,
     adminer: endpoints.adminer,
+    fluentd_host: endpoints.fluentd.host,
+    fluentd_port: String(endpoints.fluentd.port),
     fluentd_monitor: endpoints.fluentd_monitor,
     workspace,
     marker,

@@ -1,3 +1,5 @@
+import { asRoot, freePortAdvice, type Host, usualPortHolder } from './host-advice.ts';
+
 /**
  * The known failures of the stack (shared/STACK.md, "Failures learners hit"), as data.
  * Diagnosis tries them in order against the evidence of a failed check; the first match
@@ -14,13 +16,29 @@ export interface Signature {
   where: RegExp;
   /** Where a person would look for the same signal, from STACK.md's "detect with" column. */
   look: string;
-  /** What went wrong, as a full sentence; a function gets the first capture group. */
-  cause: string | ((group: string) => string);
+  /** What went wrong, as a full sentence; a function gets the first capture group and what the tutorial knows. */
+  cause: string | ((group: string, context: DiagnosisContext) => string);
   /** What to do next, as a full sentence naming a command. */
-  fix: string | ((group: string) => string);
+  fix: string | ((group: string, context: DiagnosisContext) => string);
 }
 
+/** What diagnosis may ask of the tutorial beyond the evidence. */
+export interface DiagnosisContext {
+  /** The step that installs a program (its `installs`), with its chapter's title. */
+  installedBy?(program: string): { step: string; chapter: string } | undefined;
+  /** True when the workspace's virtualenv has the program (so a terminal that does not find it does not use the virtualenv). */
+  inVirtualenv?(program: string): boolean;
+  /** The learner's machine, for advice that depends on its OS or on root (default: this server's machine). */
+  host?: Host;
+}
+
+/** The label of the exit status of a command the tutorial typed into the terminal (diagnosis.ts explainFailedCommand). */
+export const TERMINAL_EXIT = 'Exit status in the terminal';
+/** The label of what that command printed in the terminal. */
+export const TERMINAL_OUTPUT = 'Terminal output';
+
 const LOGS = /logs|output/i;
+const TERMINAL_STATUS = new RegExp(`^${TERMINAL_EXIT}`);
 const LOGS_OR_BODY = /logs|output|body|response/i;
 const ANY = /./;
 
@@ -32,7 +50,9 @@ export const SIGNATURES: readonly Signature[] = [
     look: 'Elasticsearch container logs; /proc/sys/vm/max_map_count on Linux hosts',
     cause:
       'Elasticsearch stopped at its bootstrap check: the host kernel setting vm.max_map_count is {1}, and Elasticsearch needs at least 262144.',
-    fix: 'Run `sudo sysctl -w vm.max_map_count=262144` (add `vm.max_map_count=262144` to /etc/sysctl.d/99-elasticsearch.conf to keep it), then `docker compose up -d elasticsearch`.',
+    // No sudo at a root prompt, where it usually does not exist.
+    fix: (_, context) =>
+      `Run \`${asRoot('sysctl -w vm.max_map_count=262144', context.host)}\` (add \`vm.max_map_count=262144\` to /etc/sysctl.d/99-elasticsearch.conf to keep it), then \`docker compose up -d elasticsearch\`.`,
   },
   {
     id: 'es-disk-flood-stage',
@@ -40,7 +60,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /_cat/allocation?v; Elasticsearch container logs; HTTP 429 bodies',
     cause: 'Elasticsearch made its indices read-only because the disk is almost full (flood-stage watermark).',
-    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s localhost:9200/_cat/allocation?v`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
+    fix: 'Free disk space, for example with `docker system prune`, and check with `curl -s "$ES_URL/_cat/allocation?v"`; Elasticsearch lifts the block by itself once usage falls below the high watermark.',
   },
   {
     id: 'oom-killed',
@@ -56,7 +76,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'GET /api/status (overall level); Kibana container logs',
     cause: 'Kibana is running but cannot reach Elasticsearch yet.',
-    fix: 'Wait until Elasticsearch answers `curl -s localhost:9200/_cluster/health`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
+    fix: 'Wait until Elasticsearch answers `curl -s "$ES_URL/_cluster/health"`, then check again; if it stays like this, read `docker compose logs kibana` and make sure ELASTICSEARCH_HOSTS is http://elasticsearch:9200.',
   },
   {
     id: 'fluentd-es-version-mismatch',
@@ -71,7 +91,7 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-es-unreachable',
     pattern: /Could not communicate to Elasticsearch|failed to flush the buffer/,
     where: LOGS_OR_BODY,
-    look: 'fluentd logs; monitor_agent retry_count above 0 and a growing buffer_queue_length',
+    look: 'fluentd logs; monitor_agent: a retry in progress (retry.start, retry.next_time) and a growing buffer_queue_length (retry_count only counts errors since fluentd started)',
     cause: 'The fluentd container cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
     fix: 'Make sure Elasticsearch is up (`docker compose ps elasticsearch`) and that fluentd reaches it by its service name (host elasticsearch, not 127.0.0.1), then watch `docker compose logs -f fluentd`.',
   },
@@ -79,8 +99,8 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-not-listening',
     pattern: /24224\b[^\n]*(?:refused|ECONNREFUSED)|(?:refused|ECONNREFUSED)[^\n]*24224\b|buffer overflow/i,
     where: ANY,
-    look: 'TCP probe of 24224; Elasticsearch _count for the run marker',
-    cause: "Nothing accepts log records on port 24224, so the Python handler's records never leave your machine.",
+    look: "TCP probe of fluentd's forward port (FLUENTD_PORT, 24224 by default); Elasticsearch _count for the run marker",
+    cause: "Nothing accepts log records on fluentd's forward port, so the Python handler's records never leave your machine.",
     fix: 'Start fluentd with `docker compose up -d fluentd` and check it with `docker compose logs fluentd`; then run the script again.',
   },
   {
@@ -116,7 +136,7 @@ export const SIGNATURES: readonly Signature[] = [
     where: LOGS_OR_BODY,
     look: 'HTTP status 403 and body',
     cause: 'MLflow refused the request because its Host header is not in the allowed list (MLflow 3.5 and later check it).',
-    fix: 'Start the server with `--allowed-hosts localhost:5000,127.0.0.1:5000,mlflow:5000`, then `docker compose up -d mlflow`.',
+    fix: 'Use the address in $MLFLOW_TRACKING_URI, which the server allows (its --allowed-hosts lists localhost and 127.0.0.1 with MLFLOW_PORT of compose/.env, and mlflow:5000), or add yours there; then `docker compose up -d mlflow`.',
   },
   {
     id: 'mlflow-artifacts-local',
@@ -133,14 +153,13 @@ export const SIGNATURES: readonly Signature[] = [
       /(?:listen tcp[^\n]*?:(\d+): bind: address already in use|Bind for [\d.]+:(\d+) failed: port is already allocated|port (\d+) is already in use)/,
     where: ANY,
     look: 'a bind test before `docker compose up`; the compose error text',
-    cause: (port) =>
-      port === '5000'
-        ? 'Another program already listens on port 5000; on macOS this is usually the AirPlay Receiver.'
-        : `Another program already listens on port ${port}.`,
-    fix: (port) =>
-      port === '5000'
-        ? 'On macOS turn off System Settings, General, AirDrop & Handoff, AirPlay Receiver; elsewhere find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Then run `docker compose up -d` again.'
-        : `Find the program with \`lsof -nP -iTCP:${port} -sTCP:LISTEN\` and stop it, then run \`docker compose up -d\` again.`,
+    // The AirPlay Receiver only on macOS: on Linux it is advice about a program that is not there.
+    cause: (port, context) => {
+      const holder = usualPortHolder(Number(port), context.host);
+      return `Another program already listens on port ${port}${holder ? `; on a Mac this is usually ${holder}` : ''}.`;
+    },
+    fix: (port, context) =>
+      `${freePortAdvice(Number(port), context.host)} Or give the service another port in compose/.env. Then run \`docker compose up -d\` again.`,
   },
   {
     id: 'docker-permission-denied',
@@ -177,6 +196,16 @@ export const SIGNATURES: readonly Signature[] = [
     fix: 'Check that Docker reaches the internet (`docker pull hello-world`; behind a proxy, set it in Docker Desktop or /etc/systemd/system/docker.service.d), then run `docker compose -f compose/docker-compose.yml create` again: it continues where it stopped.',
   },
   {
+    // A step after "Download and build the images" that did not pass: `up -d <service>` would
+    // try the same download and fail the same way, so the advice goes back to that step.
+    id: 'containers-not-created',
+    pattern: /no container with labels com\.docker\.compose\.project=[^,\s]+, com\.docker\.compose\.service=(\S+)/,
+    where: /state/i,
+    look: '`docker compose ps -a`; `docker image ls`',
+    cause: 'Compose has not created the {1} container yet: the stack was never started here, or its images are not all on this machine.',
+    fix: 'Run `docker compose -f compose/docker-compose.yml create` (the step “Download and build the images”) until it passes: it downloads what is missing and creates the containers, or says why it cannot. Then run this step again.',
+  },
+  {
     id: 'dvc-already-tracked-by-git',
     pattern: /output '([^']+)' is already tracked by SCM/,
     where: LOGS,
@@ -199,5 +228,39 @@ export const SIGNATURES: readonly Signature[] = [
     look: '`dvc status -c`',
     cause: 'The data this commit points to was never pushed to the remote, and it is not in the local cache either.',
     fix: 'Run `dvc push` where the data was added (your first workspace), then `dvc pull` here; `dvc status -c` shows what is missing.',
+  },
+  {
+    id: 'interrupted',
+    // bash reports 128 + 2 (SIGINT) for a command stopped with Ctrl-C.
+    pattern: /^130$/,
+    where: TERMINAL_STATUS,
+    look: "the command's exit status in the terminal (130 after Ctrl-C)",
+    cause: 'The command was interrupted (Ctrl-C) before it finished, so it did not do all of its work.',
+    fix: 'Press Run on it again and let it finish; the terminal shows the prompt again when it is done.',
+  },
+  {
+    id: 'command-not-found',
+    // bash: "bash: dvc: command not found" at the prompt, "bash: line 1: dvc: command not found" under -c,
+    // and "bash: .venv/bin/pip: No such file or directory" for a path that does not exist.
+    pattern: /(?:^|\n)bash: (?:line \d+: )?([^\s:]+): (?:command not found|No such file or directory)/,
+    where: LOGS,
+    look: 'the exit status 127 and "command not found" in the output; `command -v <program>`',
+    cause: (program, context) => {
+      const name = program.split('/').pop() ?? program;
+      if (context.inVirtualenv?.(name)) {
+        return `${name} is in the workspace's virtual environment (.venv), but this terminal started before it was there and does not use it.`;
+      }
+      const by = context.installedBy?.(name);
+      return by
+        ? `${name} is installed by “${by.step}” in “${by.chapter}”, which this workspace has not done yet.`
+        : `There is no program called ${program} here: it is not installed, or not on this terminal's PATH.`;
+    },
+    fix: (program, context) => {
+      const name = program.split('/').pop() ?? program;
+      if (context.inVirtualenv?.(name)) return 'Activate it in this terminal with `. .venv/bin/activate`, then run the command again.';
+      return context.installedBy?.(name)
+        ? 'Run that step first (Catch me up at the top of this chapter runs it for you), then run this command again.'
+        : `Check the spelling of ${program}; if it is a program you need, install it and run the command again.`;
+    },
   },
 ];

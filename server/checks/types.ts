@@ -11,6 +11,8 @@ export interface ProbeContext {
   endpoints: Endpoints;
   /** The unique marker of the step's current attempt, when there is one. */
   marker?: string;
+  /** When the step's current attempt started (its first command was typed), in ms since the epoch, when there is one. */
+  attemptStartedAt?: number;
   /** Aborted when the probe's deadline passes; pass it to every request and child process. */
   signal: AbortSignal;
   /** The probe's deadline in milliseconds (for messages). */

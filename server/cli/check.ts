@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CheckResult } from '../../protocol/result.ts';
 import { runCheck } from '../checks/engine.ts';
 import { CONTENT_DIR, defaultWorkspace } from '../paths.ts';
-import { loadEndpoints } from '../stack/endpoints.ts';
+import { loadEndpoints, stackVariables } from '../stack/endpoints.ts';
 import { ContentError, type LoadedChapter, loadChapters, resolveRef } from '../tutorial/content.ts';
 import { learnerEnv } from '../workspace.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
@@ -63,9 +63,10 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
   }
 
   const workspace = resolve(args.values.workspace ?? defaultWorkspace());
-  const endpoints = loadEndpoints();
+  // The workspace's compose/.env says where the services are, as it does for the server.
+  const endpoints = loadEndpoints({ workspace });
   // The same environment as the server's checks: the learner's virtualenv first, once it exists.
-  const env = learnerEnv(workspace);
+  const env = { ...learnerEnv(workspace), ...stackVariables(endpoints) };
   const outcomes: StepOutcome[] = [];
   for (const { chapter, steps } of selected) {
     for (const step of steps) {

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import type { Step } from '../../protocol/content.ts';
 import type { Check } from '../../protocol/probes/index.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
-import { loadEndpoints } from '../stack/endpoints.ts';
-import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex } from '../tutorial/content.ts';
+import { watchEndpoints } from '../stack/endpoints.ts';
+import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex, type Need } from '../tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
@@ -15,8 +15,10 @@ const USAGE = `Usage:
 
 verify walks the steps in order like a learner: each step's check must fail, its commands run in a
 real shell (each with a deadline from the step's duration), then its check must pass. It stops at
-the first failure and prints the check's message, hint and evidence. Exit status 0 only when every
-step passed; 1 when one failed; 2 for a usage error.`;
+the first failure and prints the check's message, hint and evidence. For one chapter (or a step of
+it), what the chapter needs from earlier chapters comes first, in its shell: each needed step whose
+check fails is run, as the page's catch-up does. Exit status 0 only when every step passed; 1 when
+one failed; 2 for a usage error.`;
 
 /** The probe kinds a check uses, in order of first use. */
 export function checkKinds(check: Check): string[] {
@@ -69,7 +71,7 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     selection,
     workspace,
     stateDir,
-    endpoints: loadEndpoints(),
+    endpoints: watchEndpoints({ workspace, log: (line) => err(`${line}\n`) }),
     ...(values.verbose ? { onOutput: (t: string) => err(t) } : {}),
     onStep: (e) => {
       if (e.phase === 'start') live(`… ${e.chapter}/${e.step}\n`);
@@ -97,16 +99,18 @@ function parse(argv: string[]) {
   });
 }
 
-function select(content: ContentIndex, ref: string | undefined): { chapter: ChapterInfo; steps: Step[] }[] | string {
+function select(content: ContentIndex, ref: string | undefined): { chapter: ChapterInfo; steps: Step[]; needs?: Need[] }[] | string {
+  // The whole tutorial in order does every need on the way.
   if (ref === undefined) return content.chapters.map((c) => ({ chapter: c, steps: c.steps }));
   const [chapterId, stepId, ...more] = ref.replace(/\/+$/, '').split('/');
   const chapter = content.chapter(chapterId ?? '');
   if (!chapter || more.length > 0) return `There is no chapter "${ref}". Chapters: ${content.chapters.map((c) => c.id).join(', ')}.`;
-  if (stepId === undefined) return [{ chapter, steps: chapter.steps }];
+  const needs = content.needs(chapter.id);
+  if (stepId === undefined) return [{ chapter, steps: chapter.steps, needs }];
   const at = chapter.steps.findIndex((s) => s.id === stepId);
   if (at < 0) return `The chapter "${chapter.id}" has no step "${stepId}". Its steps: ${chapter.steps.map((s) => s.id).join(', ')}.`;
   // A step builds on the ones before it in its chapter: verify them too, in order.
-  return [{ chapter, steps: chapter.steps.slice(0, at + 1) }];
+  return [{ chapter, steps: chapter.steps.slice(0, at + 1), needs }];
 }
 
 function list(content: ContentIndex, json: boolean, out: Out): number {
@@ -138,7 +142,8 @@ function table(steps: StepReport[]): string {
   const rows = steps.map((s) => {
     const before = s.before ? (s.before.ok ? 'held' : 'failed') : '-';
     const after = s.after ? (s.after.ok ? 'passed' : 'failed') : '-';
-    return `${mark[s.outcome]} ${`${s.chapter}/${s.step}`.padEnd(46)} ${before.padEnd(7)} ${String(s.commands.length).padStart(3)}  ${after.padEnd(7)} ${`${s.seconds.toFixed(1)}s`.padStart(7)}`;
+    const name = `${s.chapter}/${s.step}${s.need ? ' (needed)' : ''}`;
+    return `${mark[s.outcome]} ${name.padEnd(46)} ${before.padEnd(7)} ${String(s.commands.length).padStart(3)}  ${after.padEnd(7)} ${`${s.seconds.toFixed(1)}s`.padStart(7)}`;
   });
   let text = `  ${'step'.padEnd(46)} ${'before'.padEnd(7)} cmd  ${'after'.padEnd(7)} ${'time'.padStart(7)}\n${rows.join('\n')}\n`;
   const bad = steps.find((s) => s.outcome === 'failed');

@@ -84,6 +84,35 @@ export async function pingDocker(address: DockerAddress, signal?: AbortSignal, t
   }
 }
 
+/** What the engine says about its machine (`docker info`), as far as the preflight needs it. */
+export interface EngineInfo {
+  /** Memory of the machine the containers run on, in bytes: the host's, or Docker Desktop's VM's. */
+  memTotal: number;
+  /** "Docker Desktop", or the host's distribution ("Debian GNU/Linux 12 (bookworm)"). */
+  operatingSystem: string;
+  /** CPUs of that machine. */
+  cpus: number;
+}
+
+/** `docker info` through the API, with a short deadline; undefined when the engine does not answer. */
+export async function engineInfo(
+  address: DockerAddress,
+  signal?: AbortSignal,
+  timeoutMs = PING_TIMEOUT_MS,
+): Promise<EngineInfo | undefined> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const abortSignal = signal ? AbortSignal.any([deadline, signal]) : deadline;
+  try {
+    // @types/dockerode does not declare the options argument that dockerode 5 accepts.
+    const docker = client(address) as unknown as { info(opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> };
+    const i = await docker.info({ abortSignal });
+    if (typeof i.MemTotal !== 'number' || i.MemTotal <= 0) return undefined;
+    return { memTotal: i.MemTotal, operatingSystem: String(i.OperatingSystem ?? ''), cpus: Number(i.NCPU ?? 0) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a check needs to know about one container. */
 export interface ContainerInfo {
   id: string;

@@ -1,56 +1,133 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
 import { STACK_SERVICES, type StackServiceId } from '../../protocol/services.ts';
-import type { Endpoints } from './endpoints.ts';
-import { httpRequest } from './http.ts';
-import { tryConnect } from './tcp.ts';
+import { findServiceContainers } from './docker.ts';
+import { type Endpoints, type EndpointsSource, endpointsNow } from './endpoints.ts';
+import { type HttpAnswer, httpRequest } from './http.ts';
+
+/** What the panel says about one service: its state and a few words on why. */
+export interface Verdict {
+  state: ServiceStatus['state'];
+  detail: string;
+}
 
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
-interface ServiceProbe {
+export interface ServiceProbe {
   url?: string;
-  ask(signal: AbortSignal): Promise<{ up: boolean; detail: string }>;
+  /** What is asked (a URL, or the compose service's container), for the learner and the tests. */
+  target: string;
+  ask(signal: AbortSignal): Promise<Verdict>;
 }
 
-async function httpUp(
-  url: string,
-  signal: AbortSignal,
-  ok: (status: number, json: unknown, text: string) => boolean,
-): Promise<{ up: boolean; detail: string }> {
+/** A program that answers, but not as the service would: another server holds the port. */
+const OTHER: Verdict = { state: 'other', detail: 'something else answers on this port' };
+
+/**
+ * Asks one URL and lets `judge` read the answer; `judge` returns undefined when the answer is
+ * not the service's own (then something else holds the port).
+ */
+async function httpVerdict(url: string, signal: AbortSignal, judge: (a: HttpAnswer) => Verdict | undefined): Promise<Verdict> {
   const a = await httpRequest(url, { signal, maxChars: 20_000, headers: { accept: 'application/json' } });
-  if (a.kind !== 'answer') return { up: false, detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
-  return ok(a.status, a.json, a.text) ? { up: true, detail: `HTTP ${a.status}` } : { up: false, detail: `HTTP ${a.status}` };
+  if (a.kind !== 'answer') return { state: 'down', detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
+  return judge(a) ?? OTHER;
 }
 
-async function tcpUp(host: string, port: number, signal: AbortSignal): Promise<{ up: boolean; detail: string }> {
-  const o = await tryConnect(host, port, signal);
-  if (o.open) return { up: true, detail: `port ${port} open` };
-  return { up: false, detail: o.timedOut ? 'does not answer' : 'not running' };
+const text = (a: HttpAnswer) => a.text.trim();
+
+/**
+ * MLflow, told apart from anything else on its port by answers only an MLflow server gives:
+ * `/health` says `OK`, `/version` is a version number, and the REST API lists experiments. MLflow
+ * 3.5+ refuses a Host it does not allow with 403 "Invalid Host header" on its API (not on /health
+ * or /version): that is MLflow too, but the browser could not use it at this address.
+ */
+async function mlflowVerdict(base: string, signal: AbortSignal): Promise<Verdict> {
+  const ask = (path: string) => httpRequest(`${base}${path}`, { signal, maxChars: 20_000, headers: { accept: 'application/json' } });
+  const [health, version, search] = await Promise.all([
+    ask('/health'),
+    ask('/version'),
+    ask('/api/2.0/mlflow/experiments/search?max_results=1'),
+  ]);
+  if (health.kind !== 'answer') return { state: 'down', detail: health.kind === 'timeout' ? 'does not answer' : 'not running' };
+  if ([health, version, search].some((a) => a.kind === 'answer' && a.status === 403 && /Invalid Host header/i.test(a.text))) {
+    return { state: 'down', detail: 'refuses this address (Invalid Host header); see --allowed-hosts' };
+  }
+  const v = version.kind === 'answer' && version.status === 200 ? text(version) : '';
+  const listed =
+    search.kind === 'answer' && search.status === 200 && Array.isArray((search.json as { experiments?: unknown })?.experiments);
+  if (health.status === 200 && text(health) === 'OK' && /^\d+\.\d+(\.\d+)?\S*$/.test(v) && listed)
+    return { state: 'up', detail: `MLflow ${v}` };
+  return OTHER;
+}
+
+/**
+ * The database from Docker: the health of the compose project's `postgres` container. Its port is
+ * not published, and another PostgreSQL on the laptop must not count as the stack's.
+ */
+async function containerVerdict(e: Endpoints, service: string, signal: AbortSignal): Promise<Verdict> {
+  let found: Awaited<ReturnType<typeof findServiceContainers>>;
+  try {
+    found = await findServiceContainers(e.docker, e.composeProject, service, signal);
+  } catch {
+    // The stack's database is a container: without Docker it cannot be running.
+    return { state: 'down', detail: 'Docker does not answer' };
+  }
+  const c = found[0];
+  if (!c) return { state: 'down', detail: 'no container' };
+  if (c.state !== 'running') return { state: 'down', detail: c.state === 'exited' ? `exited with code ${c.exitCode}` : c.state };
+  if (c.health === 'healthy' || c.health === 'none') return { state: 'up', detail: c.health === 'healthy' ? 'healthy' : 'running' };
+  return { state: 'down', detail: c.health };
 }
 
 /** How each service of the stack (protocol/services.ts) is asked; a service without a way to ask it does not compile. */
-function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
+export function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe> {
   return {
     elasticsearch: {
       url: e.es,
+      target: `${e.es}/_cluster/health`,
       ask: (signal) =>
-        httpUp(
-          `${e.es}/_cluster/health`,
-          signal,
-          (st, json) => st === 200 && ['green', 'yellow'].includes((json as { status?: string })?.status ?? ''),
-        ),
+        httpVerdict(`${e.es}/_cluster/health`, signal, (a) => {
+          const j = a.json as { cluster_name?: unknown; status?: unknown } | undefined;
+          if (typeof j?.cluster_name !== 'string' || typeof j.status !== 'string') return undefined;
+          return { state: ['green', 'yellow'].includes(j.status) ? 'up' : 'down', detail: `cluster ${j.status}` };
+        }),
     },
     kibana: {
       url: e.kibana,
+      target: `${e.kibana}/api/status`,
       ask: (signal) =>
-        httpUp(
-          `${e.kibana}/api/status`,
-          signal,
-          (st, json) => st === 200 && (json as { status?: { overall?: { level?: string } } })?.status?.overall?.level === 'available',
+        httpVerdict(`${e.kibana}/api/status`, signal, (a) => {
+          if (a.status === 503 && /Kibana server is not ready yet/.test(a.text)) return { state: 'down', detail: 'starting' };
+          const level = (a.json as { status?: { overall?: { level?: unknown } } } | undefined)?.status?.overall?.level;
+          if (typeof level !== 'string') return undefined;
+          return { state: level === 'available' ? 'up' : 'down', detail: level };
+        }),
+    },
+    fluentd: {
+      target: `${e.fluentd_monitor}/api/plugins.json`,
+      ask: (signal) =>
+        httpVerdict(`${e.fluentd_monitor}/api/plugins.json`, signal, (a) => {
+          const plugins = (a.json as { plugins?: unknown } | undefined)?.plugins;
+          if (a.status !== 200 || !Array.isArray(plugins)) return undefined;
+          return { state: 'up', detail: `${plugins.length} plugins` };
+        }),
+    },
+    postgres: {
+      target: `docker: the ${e.composeProject} project's postgres container`,
+      ask: (signal) => containerVerdict(e, 'postgres', signal),
+    },
+    mlflow: {
+      url: e.mlflow,
+      target: `${e.mlflow}/health, /version and /api/2.0/mlflow/experiments/search`,
+      ask: (signal) => mlflowVerdict(e.mlflow, signal),
+    },
+    adminer: {
+      url: e.adminer,
+      target: `${e.adminer}/`,
+      // adminer's login page is titled "Login - Adminer".
+      ask: (signal) =>
+        httpVerdict(`${e.adminer}/`, signal, (a) =>
+          a.status === 200 && /Adminer/.test(a.text) ? { state: 'up', detail: 'login page' } : undefined,
         ),
     },
-    fluentd: { ask: (signal) => tcpUp(e.fluentd.host, e.fluentd.port, signal) },
-    postgres: { ask: (signal) => tcpUp(e.postgres.host, e.postgres.port, signal) },
-    mlflow: { url: e.mlflow, ask: (signal) => httpUp(`${e.mlflow}/health`, signal, (st) => st === 200) },
-    adminer: { url: e.adminer, ask: (signal) => httpUp(`${e.adminer}/`, signal, (st) => st === 200) },
   };
 }
 
@@ -61,7 +138,7 @@ export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<Service
     STACK_SERVICES.map(async ({ id, name }) => {
       const s = probes[id];
       const r = await s.ask(AbortSignal.timeout(timeoutMs));
-      const status: ServiceStatus = { id, name, state: r.up ? 'up' : 'down', detail: r.detail };
+      const status: ServiceStatus = { id, name, state: r.state, detail: r.detail };
       if (s.url) status.url = s.url;
       return status;
     }),
@@ -70,7 +147,8 @@ export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<Service
 
 /**
  * Polls the stack every few seconds while a page is open and pushes the statuses when they
- * change; it sleeps while no page is open.
+ * change; it sleeps while no page is open. The endpoints are asked at every poll, so a port moved
+ * in the workspace's compose/.env moves the panel's lights too.
  */
 export class StackStatus {
   last: ServiceStatus[] | undefined;
@@ -79,7 +157,7 @@ export class StackStatus {
   #polling = false;
 
   constructor(
-    private readonly endpoints: Endpoints,
+    private readonly endpoints: EndpointsSource,
     private readonly push: (services: ServiceStatus[]) => void,
     private readonly seconds: number,
   ) {}
@@ -103,7 +181,7 @@ export class StackStatus {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const next = await pollStack(this.endpoints);
+      const next = await pollStack(endpointsNow(this.endpoints));
       if (JSON.stringify(next) !== JSON.stringify(this.last)) {
         this.last = next;
         this.push(next);

@@ -1,93 +1,229 @@
-import type { CommandEnd } from './shell-integration.ts';
+import type { ScreenMirror } from './screen.ts';
+import type { ShellMark } from './shell-marks.ts';
 
 /**
- * What the page's terminal sends by itself, not the learner: a cursor position report, a device
- * attributes reply, focus in/out. They do not put text on the prompt line.
+ * What the terminal sends by itself, not the learner: a cursor position report, a device
+ * attributes reply, focus in/out. They put no text on the prompt line.
  */
 const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
+/** How long an answer (a command's start, the prompt, readline's echo) may take before it is given up on. */
+const SETTLE_MS = 500;
+
+/** How one round from prompt to prompt ended. */
+export interface CommandEnd {
+  /** The status the shell reports: the command's, or 130 after Ctrl-C at the prompt. */
+  exitCode: number;
+  /** A command ran (OSC 133;C); false when the prompt came back without one (an empty line, Ctrl-C). */
+  executed: boolean;
+  /** The command line the shell ran, as it reported it (OSC 633;E), when a command ran. */
+  ran?: string;
+}
+
+/** The state of the shell's prompt line, as the learner sees it. */
+export type LineState =
+  /** The shell has not shown its first prompt yet. */
+  | { kind: 'starting' }
+  /** At the prompt, nothing typed (or everything typed erased again). */
+  | { kind: 'empty' }
+  /** At the prompt, with text on the line that has not been run (typed, pasted, or typed ahead while a command ran). */
+  | { kind: 'text'; text: string }
+  /** Readline has left the prompt line: a completion question or its `--More--` pager. `text` is what it shows. */
+  | { kind: 'elsewhere'; text: string }
+  /** A command runs; `command` is its line, as the shell reported it. */
+  | { kind: 'busy'; command?: string }
+  /** The shell has ended. */
+  | { kind: 'ended' };
+
+type Phase =
+  /** Before the first prompt. */
+  | 'starting'
+  /** The prompt is drawn (133;B); the screen says what is on its line. */
+  | 'prompt'
+  /** Enter went in at the prompt; the command's start (C) or the next prompt (D) is due. */
+  | 'submitted'
+  /** A command runs (C, and no D yet). */
+  | 'busy'
+  /** The prompt is coming back (D, and no B yet). */
+  | 'returning'
+  | 'ended';
 
 /**
- * A shell's prompt as its session sees it, from the input that goes in and the command ends that
- * shell integration reports: whether a command runs, whether the learner has typed at the prompt
- * without running it, and who waits for the next command end.
+ * A shell's prompt as the server knows it: from the shell's own marks (prompt start and end,
+ * command line, command start, prompt back), the screen mirror (what is on the prompt line), and
+ * the learner's keystrokes on their way in (a key typed is not on the screen yet). It answers
+ * "what would a command typed now run into?" and "how did the command typed just now end?".
  */
 export class PromptState {
-  /** The shell is running a command (Enter was pressed) and has not shown its prompt again. */
-  #busy = true;
-  /** The learner has typed at the prompt without running it: a Run would be typed onto it. */
-  #lineHasText = false;
-  /** The shell has shown its first prompt. */
-  #prompted = false;
-  /** How the shell ended, as a command end: every later wait ends at once with it. */
+  readonly #screen: ScreenMirror;
+  #phase: Phase = 'starting';
+  /** The line of the last 633;E, until its command starts. */
+  #line: string | undefined;
+  /** The command that runs now (or ran last): its line and whether it started. */
+  #current: { executed: boolean; line?: string } = { executed: false };
+  /** The learner typed something whose echo has not come back yet. */
+  #awaitingEcho = false;
   #ended: CommandEnd | undefined;
-  #waiters = new Set<(end: CommandEnd) => void>();
+  #endWaiters = new Set<(end: CommandEnd) => void>();
+  #promptWaiters = new Set<() => void>();
+  #changeWaiters = new Set<() => void>();
 
-  /** True while a command runs; false at the prompt. */
-  get busy(): boolean {
-    return this.#busy;
+  constructor(screen: ScreenMirror) {
+    this.#screen = screen;
   }
 
-  /** True when the learner has typed at the prompt and not run it (nor cleared it) yet. */
-  get lineHasText(): boolean {
-    return this.#lineHasText;
+  /** True unless the shell sits at its prompt: while it starts, runs a command, or has ended. */
+  get busy(): boolean {
+    return this.#phase !== 'prompt';
+  }
+
+  /** The prompt line's state as far as the output has been parsed (lineState() waits for it). */
+  get now(): LineState {
+    switch (this.#phase) {
+      case 'starting':
+        return { kind: 'starting' };
+      case 'ended':
+        return { kind: 'ended' };
+      case 'busy':
+        return this.#current.line === undefined ? { kind: 'busy' } : { kind: 'busy', command: this.#current.line };
+      case 'returning':
+        // The prompt is on its way.
+        return { kind: 'busy' };
+      default: {
+        const line = this.#screen.line();
+        if (line.where === 'elsewhere') return { kind: 'elsewhere', text: line.text };
+        // Enter went in and neither the command nor the prompt has answered: a command is on its way.
+        if (this.#phase !== 'prompt' || line.where === 'unknown') return { kind: 'busy' };
+        return line.text ? { kind: 'text', text: line.text } : { kind: 'empty' };
+      }
+    }
+  }
+
+  /**
+   * The prompt line's state once the screen has caught up: keystrokes on their way have been
+   * echoed, a command whose Enter went in has started, a prompt on its way is drawn (each waited
+   * for SETTLE_MS at most).
+   */
+  async lineState(): Promise<LineState> {
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      await this.#screen.flushed();
+      const waiting = this.#phase === 'submitted' || this.#phase === 'returning' || (this.#awaitingEcho && this.#phase === 'prompt');
+      const left = deadline - Date.now();
+      if (!waiting) return this.now;
+      if (left <= 0) {
+        // No echo came: the keys went to a program that read them (or were no text at all).
+        this.#awaitingEcho = false;
+        return this.now;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, left);
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        this.#changeWaiters.add(done);
+      });
+    }
   }
 
   /** Keystrokes from the learner's terminal, on their way to the shell. */
   typed(data: string): void {
-    if (/[\r\n]/.test(data)) {
-      this.#busy = true;
-      this.#lineHasText = false;
-    } else if (data === '\x03' || data.includes('\x15')) {
-      // Ctrl-C and Ctrl-U leave an empty prompt line.
-      this.#lineHasText = false;
-    } else if (!this.#busy && !TERMINAL_REPLY.test(data)) {
-      this.#lineHasText = true;
-    }
+    if (TERMINAL_REPLY.test(data)) return;
+    if (this.#phase === 'prompt' && /[\r\n]/.test(data) && this.#screen.line().where === 'prompt') this.#phase = 'submitted';
+    if (this.#phase === 'prompt' || this.#phase === 'busy' || this.#phase === 'submitted') this.#awaitingEcho = true;
   }
 
   /** A command is typed into the shell on the learner's behalf (a Run). */
   commandTyped(): void {
-    this.#busy = true;
+    this.#phase = 'submitted';
   }
 
-  /** The shell reported a command end: its prompt is back. */
-  commandEnded(end: CommandEnd): void {
-    this.#busy = false;
-    this.#lineHasText = false;
-    this.#prompted = true;
-    this.#wake(end);
+  /** Output of the shell (marks removed). */
+  output(): void {
+    if (this.#phase === 'prompt') this.#awaitingEcho = false;
+    this.#changed();
   }
 
-  /** The shell ended: whoever waits for a command end hears it ended with the shell. */
+  /** A mark the shell printed, in order with its output. */
+  mark(m: ShellMark): void {
+    switch (m.kind) {
+      case 'prompt-start':
+        break;
+      case 'prompt-end':
+        // A program's output may imitate a prompt; only the shell's own prompt counts.
+        if (this.#phase === 'busy' || this.#phase === 'ended') break;
+        this.#screen.promptEnded();
+        this.#phase = 'prompt';
+        for (const w of this.#take(this.#promptWaiters)) w();
+        break;
+      case 'command-line':
+        this.#line = m.line;
+        break;
+      case 'executed':
+        if (this.#phase === 'ended') break;
+        this.#phase = 'busy';
+        this.#current = this.#line === undefined ? { executed: true } : { executed: true, line: this.#line };
+        this.#line = undefined;
+        this.#screen.commandStarted();
+        break;
+      case 'finished': {
+        if (this.#phase === 'ended') break;
+        const end: CommandEnd = this.#current.executed
+          ? { exitCode: m.exitCode, executed: true, ...(this.#current.line !== undefined ? { ran: this.#current.line } : {}) }
+          : { exitCode: m.exitCode, executed: false };
+        this.#current = { executed: false };
+        this.#line = undefined;
+        this.#phase = 'returning';
+        this.#screen.commandFinished();
+        for (const w of this.#take(this.#endWaiters)) w(end);
+        break;
+      }
+    }
+    this.#changed();
+  }
+
+  /** The shell ended: whoever waits hears it ended with the shell. */
   shellEnded(end: CommandEnd): void {
-    this.#busy = true;
+    this.#phase = 'ended';
     this.#ended = end;
-    this.#wake(end);
+    for (const w of this.#take(this.#endWaiters)) w(end);
+    for (const w of this.#take(this.#promptWaiters)) w();
+    this.#changed();
   }
 
-  /** Resolves at the next command end (prompt) the shell reports, or when the shell ends. */
+  /** Resolves at the next return of the prompt (OSC 133;D), or when the shell ends. */
   nextCommandEnd(): Promise<CommandEnd> {
     if (this.#ended) return Promise.resolve(this.#ended);
-    return new Promise((resolve) => this.#waiters.add(resolve));
+    return new Promise((resolve) => this.#endWaiters.add(resolve));
+  }
+
+  /** Resolves when the next prompt is drawn (OSC 133;B), or when the shell ends. */
+  nextPrompt(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    return new Promise((resolve) => this.#promptWaiters.add(resolve));
   }
 
   /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
   started(timeoutMs: number): Promise<void> {
-    if (this.#prompted || this.#ended) return Promise.resolve();
+    if (this.#phase !== 'starting') return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
-        this.#waiters.delete(done);
+        this.#promptWaiters.delete(done);
         resolve();
       };
       const t = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
+      this.#promptWaiters.add(done);
     });
   }
 
-  #wake(end: CommandEnd): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const w of waiters) w(end);
+  #changed(): void {
+    for (const w of this.#take(this.#changeWaiters)) w();
+  }
+
+  #take<T>(set: Set<T>): T[] {
+    const all = [...set];
+    set.clear();
+    return all;
   }
 }

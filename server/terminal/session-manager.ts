@@ -4,8 +4,9 @@ import { SessionError, SessionLimitError } from './errors.ts';
 import { endLeftovers } from './leftovers.ts';
 import { TerminalSession } from './session.ts';
 
-// The terminal room's errors, for the rooms that use its sessions.
+// The terminal room's errors and prompt states, for the rooms that use its sessions.
 export { SessionError, ShellBusyError } from './errors.ts';
+export type { CommandEnd, LineState } from './session.ts';
 
 export interface SessionManagerOptions {
   /** The state folder, whose lock the caller holds (server/state-lock.ts); the shells' folders go in its shells/. */
@@ -30,6 +31,7 @@ export class SessionManager {
   readonly #options: SessionManagerOptions;
   readonly #shellsDir: string;
   readonly #reaper: NodeJS.Timeout;
+  readonly #startListeners = new Set<(name: string, session: TerminalSession) => void>();
   #closed = false;
   /** The pids of an earlier server's processes that were ended at the start. */
   readonly leftoversEnded: number[];
@@ -76,7 +78,14 @@ export class SessionManager {
       replayLimit: this.#options.replayLimit,
     });
     this.#sessions.set(name, session);
+    for (const l of this.#startListeners) l(name, session);
     return session;
+  }
+
+  /** Hears every new shell (a chapter's first, or one after the last ended), before anything reads it. */
+  onShellStart(listener: (name: string, session: TerminalSession) => void): { dispose(): void } {
+    this.#startListeners.add(listener);
+    return { dispose: () => this.#startListeners.delete(listener) };
   }
 
   /** Ends the chapter's shell and everything it started. */

@@ -1,11 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
-import { PromptState } from './prompt-state.ts';
+import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
-import { type CommandEnd, Osc133Parser, ShellIntegration } from './shell-integration.ts';
+import { ScreenMirror } from './screen.ts';
+import { ShellIntegration } from './shell-integration.ts';
+import { ShellMarkParser } from './shell-marks.ts';
+
+export type { CommandEnd, LineState };
+
+/** How long "Clear the line" waits for the prompt to come back after each Ctrl-C. */
+const CLEAR_WAIT_MS = 5000;
 
 /** How a shell ended, as node-pty reports it (a shell ended by SIGHUP has exitCode 0 and signal 1). */
 export interface ShellExit {
@@ -39,18 +47,22 @@ export interface SessionOptions {
 /**
  * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for
  * the next attach, pauses the pty while its reader lags (flow control with acks), types input in
- * slices, knows when a command ends (shell integration), and ends with its whole process tree.
+ * slices, knows the state of its prompt line and what each command line ran (shell integration
+ * and a mirror of the screen), and ends with its whole process tree.
  */
 export class TerminalSession {
   readonly name: string;
+  /** This shell, among every shell the tutorial starts: a new shell (after a restart, say) has another id. */
+  readonly id = randomBytes(6).toString('hex');
   #shell: Shell;
   #integration: ShellIntegration;
-  #parser: Osc133Parser;
+  #parser: ShellMarkParser;
   #replay: ReplayRing;
   #sink: SessionSink | undefined;
   #unacked = 0;
   #paused = false;
-  readonly #prompt = new PromptState();
+  readonly #screen: ScreenMirror;
+  readonly #prompt: PromptState;
   #outputListeners = new Set<(text: string) => void>();
   /** Opened at the first prompt. */
   #input: InputQueue;
@@ -65,7 +77,9 @@ export class TerminalSession {
     this.name = options.name;
     this.#replay = new ReplayRing(options.replayLimit);
     this.#integration = new ShellIntegration(options.shellsDir, options.name);
-    this.#parser = new Osc133Parser(this.#integration.nonce);
+    this.#parser = new ShellMarkParser(this.#integration.nonce);
+    this.#screen = new ScreenMirror(options.cols, options.rows);
+    this.#prompt = new PromptState(this.#screen);
     const bash = this.#integration.bash();
     const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
@@ -90,14 +104,21 @@ export class TerminalSession {
     return this.#shell.pid;
   }
 
-  /** True while a command runs; false at the prompt. */
+  /** True while a command runs (or the shell starts); false at the prompt. */
   get busy(): boolean {
     return this.#prompt.busy;
   }
 
-  /** True when the learner has typed at the prompt and not run it (nor cleared it) yet. */
+  /** True when the prompt line holds text that has not run, or readline has left it (a completion question). */
   get lineHasText(): boolean {
-    return this.#prompt.lineHasText;
+    const { kind } = this.#prompt.now;
+    return kind === 'text' || kind === 'elsewhere';
+  }
+
+  /** The state of the prompt line once the screen has caught up with what went in (see PromptState). */
+  lineState(): Promise<LineState> {
+    if (this.#exit || this.#closing) return Promise.resolve({ kind: 'ended' });
+    return this.#prompt.lineState();
   }
 
   /** True while the pty is paused because the reader has not acknowledged enough output. */
@@ -170,6 +191,7 @@ export class TerminalSession {
     if (this.#exit) return;
     try {
       this.#shell.resize(cols, rows);
+      this.#screen.resize(cols, rows);
     } catch {
       // The pty closed in the meantime.
     }
@@ -177,8 +199,10 @@ export class TerminalSession {
 
   /**
    * Types a command into the shell as the learner would, with `vars` exported for it, and
-   * resolves with its exit status when its prompt comes back. Refuses (ShellBusyError) while
-   * another command runs: typed into a running program, the command would be its input.
+   * resolves when its prompt comes back: with its exit status and the line the shell reported
+   * it ran (which is not the command when the line held text already). Refuses
+   * (ShellBusyError) while another command runs: typed into a running program, the command
+   * would be its input.
    */
   typeCommand(command: string, vars: Record<string, string> = {}): Promise<CommandEnd> {
     if (this.#exit || this.#closing)
@@ -201,10 +225,32 @@ export class TerminalSession {
     return this.#prompt.started(timeoutMs);
   }
 
-  /** Resolves when the shell shows its prompt (at once if it does already). */
-  async idle(): Promise<void> {
-    if (!this.#prompt.busy) return;
-    await this.nextCommandEnd();
+  /**
+   * Empties the prompt line whatever holds it: text, a completion question or its pager, or a
+   * running command. Ctrl-C does it in each of these states; after each one this waits for the
+   * fresh prompt (CLEAR_WAIT_MS at most), three times at most. Resolves with the line's state
+   * afterwards: `empty` when it worked.
+   */
+  async clearLine(): Promise<LineState> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const state = await this.lineState();
+      if (state.kind === 'empty' || state.kind === 'ended' || state.kind === 'starting') return state;
+      const prompt = this.#prompt.nextPrompt();
+      this.#input.push('\x03');
+      let timer: NodeJS.Timeout | undefined;
+      const back = await Promise.race([
+        prompt.then(() => true),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), CLEAR_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!back) return this.lineState();
+    }
+    return this.lineState();
+  }
+
+  /** Shows a line of the tutorial's own in the terminal (dim, in brackets), as if the shell had printed it. */
+  notice(text: string): void {
+    this.#output(`\x1b[2m[${text}]\x1b[0m\r\n`);
   }
 
   /** Sends Ctrl-C to the foreground command. */
@@ -246,6 +292,7 @@ export class TerminalSession {
       sink?.detached('ended');
       for (const d of this.#disposables) d.dispose();
       this.#integration.dispose();
+      this.#screen.dispose();
     })();
     return this.#closing;
   }
@@ -256,19 +303,29 @@ export class TerminalSession {
   }
 
   #onData(data: string): void {
-    const { text, ends } = this.#parser.push(data);
-    if (text) {
-      this.#replay.push(text);
-      for (const l of this.#outputListeners) l(text);
-      if (this.#sink) {
-        this.#sink.output(text);
-        this.#unacked += Buffer.byteLength(text, 'utf8');
-        if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
+    const { text, parts } = this.#parser.push(data);
+    if (text) this.#output(text, false);
+    // The screen and the prompt follow text and marks in the order the shell printed them.
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        this.#screen.write(part);
+        this.#prompt.output();
+        continue;
       }
+      this.#prompt.mark(part);
+      if (part.kind === 'finished' || part.kind === 'prompt-end') this.#input.open();
     }
-    for (const end of ends) {
-      this.#prompt.commandEnded(end);
-      this.#input.open();
+  }
+
+  /** Output to the replay, the listeners and the sink (and the screen, unless the caller feeds it). */
+  #output(text: string, screen = true): void {
+    this.#replay.push(text);
+    if (screen) this.#screen.write(text);
+    for (const l of this.#outputListeners) l(text);
+    if (this.#sink) {
+      this.#sink.output(text);
+      this.#unacked += Buffer.byteLength(text, 'utf8');
+      if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
     }
   }
 
@@ -300,5 +357,5 @@ export class TerminalSession {
 
 function exitAsCommandEnd(e: ShellExit): CommandEnd {
   // Status 128 + signal, as bash reports a command killed by a signal.
-  return { exitCode: e.signal ? 128 + e.signal : e.exitCode };
+  return { exitCode: e.signal ? 128 + e.signal : e.exitCode, executed: false };
 }

@@ -5,13 +5,16 @@ import { createFileExclusive } from '../private-fs.ts';
 
 /**
  * Shell integration: the shells the tutorial starts load a small rc file that
- * - reports the end and exit status of every command with an OSC 133;D sequence before each
- *   prompt (the FinalTerm / VS Code convention), which the server reads and strips; the sequence
- *   carries a per-shell nonce, kept in a shell variable that is not exported, so that a program's
- *   output cannot fake a command end (VS Code's OSC 633 does the same). The nonce is in no file a
- *   program started from the shell could read: not in the rc file, not in the environment (which
- *   /proc/PID/environ shows to the user's processes); the shell reads it from a file of its own
- *   that it deletes at once, before ~/.bashrc or any command runs;
+ * - marks the prompt's start and end (OSC 133;A and B, in PS1, wrapped again whenever something
+ *   such as a virtualenv's activate changes PS1), reports the command line it is about to run and
+ *   the command's start (OSC 633;E, as VS Code escapes it, and 133;C, from PS0), and
+ *   the end and exit status of every command before each prompt (133;D): the FinalTerm / VS Code
+ *   conventions, which the server reads and strips (server/terminal/shell-marks.ts). C, D and E
+ *   carry a per-shell nonce, kept in a shell variable that is not exported, so that a program's
+ *   output cannot fake a command's start or end (VS Code's OSC 633 does the same). The nonce is in
+ *   no file a program started from the shell could read: not in the rc file, not in the
+ *   environment (which /proc/PID/environ shows to the user's processes); the shell reads it from a
+ *   file of its own that it deletes at once, before ~/.bashrc or any command runs;
  * - loads step variables (TUTORIAL_MARKER, TUTORIAL_STEP) that the server drops into a file just
  *   before it types a step's command, through a DEBUG trap, so the learner sees only the command.
  */
@@ -23,7 +26,37 @@ IFS= read -r __tut_nonce < "$__TUT_DIR/nonce"; command rm -f -- "$__TUT_DIR/nonc
 # runs can leave a tool's lock behind, such as pyenv's rehash lock, and stall every later shell).
 if [ -z "$TUTORIAL_SKIP_BASHRC" ] && [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
 __tut_seq=0
+# Until the first prompt, commands are the rc's own, not the learner's.
+__tut_in_cmd=1
+# The command line is read from history: nothing may keep a line out of it.
+HISTCONTROL=${'$'}{HISTCONTROL//ignoreboth/ignoredups}; HISTCONTROL=${'$'}{HISTCONTROL//ignorespace/}; unset HISTIGNORE
+# Escapes a command line for OSC 633;E as VS Code does: \\ for a backslash, \xNN for ";" and control characters.
+__tut_escape() {
+  local s=$1 i hex c
+  s=${'$'}{s//\\/\\\\}
+  s=${'$'}{s//;/\\x3b}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    for ((i = 1; i < 32; i++)); do
+      printf -v hex '%02x' "$i"
+      printf -v c "\\x$hex"
+      s=${'$'}{s//"$c"/\\x$hex}
+    done
+    s=${'$'}{s//$'\x7f'/\\x7f}
+  fi
+  __tut_escaped=${'$'}{s:0:16000}
+}
+# The workspace's virtualenv, once a chapter has made it, is active in every chapter's shell, also in
+# one that started before it was made (from its next command on); once only, so a deactivate stays.
+__tut_venv() {
+  [[ -z $__tut_venv_tried && -z $VIRTUAL_ENV && -f "$TUTORIAL_WORKSPACE/.venv/bin/activate" ]] || return 0
+  __tut_venv_tried=1
+  . "$TUTORIAL_WORKSPACE/.venv/bin/activate"
+}
+# Step variables: the DEBUG trap runs before every simple command; the first of a command line loads them.
 __tut_preexec() {
+  [[ $__tut_in_cmd == 0 && $BASH_COMMAND != __tut_prompt* ]] || return 0
+  __tut_in_cmd=1
+  __tut_venv
   local next=$((__tut_seq + 1))
   if [[ -e "$__TUT_DIR/env.$next" ]]; then
     __tut_seq=$next
@@ -31,17 +64,44 @@ __tut_preexec() {
   fi
 }
 trap '__tut_preexec' DEBUG
+# PS0 is printed when a command line has been read, before it runs (never for an empty line,
+# always for a subshell or a function definition, which the DEBUG trap misses): the line as
+# history has it, and the command's start.
+__tut_ps0() {
+  local h
+  if [[ -o history ]]; then
+    h=$(HISTTIMEFORMAT= builtin history 1)
+    [[ $h =~ ^\ *[0-9]+\*?\ \ (.*)$ ]] && h=${'$'}{BASH_REMATCH[1]}
+    __tut_escape "$h"
+    builtin printf '\033]633;E;%s;%s\007' "$__tut_escaped" "$__tut_nonce"
+  fi
+  builtin printf '\033]133;C;nonce=%s\007' "$__tut_nonce"
+}
+PS0='$(__tut_ps0)'
+__tut_A='\[\033]133;A\007\]'
+__tut_B='\[\033]133;B\007\]'
 __tut_prompt() {
   local status=$?
-  printf '\033]133;D;%s;nonce=%s\007' "$status" "$__tut_nonce"
+  builtin printf '\033]133;D;%s;nonce=%s\007' "$status" "$__tut_nonce"
   return $status
 }
-PROMPT_COMMAND="__tut_prompt${'$'}{PROMPT_COMMAND:+; $PROMPT_COMMAND}"
+# Last in PROMPT_COMMAND, after whatever else sets PS1: the prompt is wrapped in its marks again
+# when PS1 changed (a virtualenv's activate prepends to it), and the next line is the learner's.
+__tut_prompt_end() {
+  local p
+  if [[ $PS1 != "$__tut_ps1" ]]; then
+    p=${'$'}{PS1//"$__tut_A"/}
+    p=${'$'}{p//"$__tut_B"/}
+    __tut_ps1=$__tut_A$p$__tut_B
+    PS1=$__tut_ps1
+  fi
+  __tut_in_cmd=0
+}
+PROMPT_COMMAND="__tut_prompt${'$'}{PROMPT_COMMAND:+; $PROMPT_COMMAND}; __tut_prompt_end"
 export TUTORIAL_WORKSPACE="$PWD"
 # A plain "docker compose ..." (as the hints of the checks write it) finds the stack.
 if [ -z "$COMPOSE_FILE" ] && [ -f "$PWD/compose/docker-compose.yml" ]; then export COMPOSE_FILE="$PWD/compose/docker-compose.yml"; fi
-# The workspace's virtualenv, once a chapter has made it, is active in every chapter's shell.
-if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv/bin/activate"; fi
+__tut_venv
 `;
 
 /**
@@ -52,7 +112,7 @@ if [ -f "$PWD/.venv/bin/activate" ] && [ -z "$VIRTUAL_ENV" ]; then . "$PWD/.venv
 export class ShellIntegration {
   readonly dir: string;
   readonly rcFile: string;
-  /** The value the shell's command-end sequences carry (see Osc133Parser). */
+  /** The value the shell's command-line, command-start and command-end marks carry (see ShellMarkParser). */
   readonly nonce = randomBytes(12).toString('hex');
   #seq = 0;
 
@@ -91,95 +151,4 @@ export class ShellIntegration {
 
 function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-/** A command's end, read from the shell's output. */
-export interface CommandEnd {
-  exitCode: number;
-}
-
-const OSC133 = '\x1b]133;';
-/** Longer than any sequence our rc prints; an unterminated "sequence" past this is plain output. */
-const MAX_SEQUENCE = 128;
-
-/**
- * Removes OSC 133 sequences from a stream of output and reports the command ends they carry.
- *
- * A sequence split across chunks (anywhere, even inside "\x1b]133;" or between the ESC and the
- * backslash of an ST terminator) is held back until its end arrives; nothing else is held back
- * except a chunk's last few bytes that could still become the start of a sequence. Sequences end
- * with BEL or ST (ESC \\). With a `nonce`, only a "D" sequence that carries `nonce=<nonce>` counts
- * as a command end: a program that prints "\x1b]133;D;0\x07" (or `cat` of a recorded session)
- * must not make the server believe a command ended. Every OSC 133 sequence is removed either way.
- */
-export class Osc133Parser {
-  #carry = '';
-  readonly #nonce: string | undefined;
-
-  constructor(nonce?: string) {
-    this.#nonce = nonce;
-  }
-
-  /** Returns the text to show and the command ends found in it, in order. */
-  push(chunk: string): { text: string; ends: CommandEnd[] } {
-    const data = this.#carry + chunk;
-    this.#carry = '';
-    const ends: CommandEnd[] = [];
-    let text = '';
-    let i = 0;
-    while (i < data.length) {
-      const start = data.indexOf(OSC133, i);
-      if (start < 0) {
-        const partial = partialPrefixStart(data, i);
-        text += data.slice(i, partial < 0 ? data.length : partial);
-        if (partial >= 0) this.#carry = data.slice(partial);
-        break;
-      }
-      text += data.slice(i, start);
-      const body = start + OSC133.length;
-      const bel = data.indexOf('\x07', body);
-      const esc = data.indexOf('\x1b', body);
-      // The first of BEL and ESC decides: ESC \\ ends the sequence, any other ESC aborts it (ECMA-48).
-      const end = bel >= 0 && (esc < 0 || bel < esc) ? bel : esc;
-      if (end < 0 || (end === esc && end === data.length - 1)) {
-        if (data.length - start <= MAX_SEQUENCE) {
-          // Not ended yet: wait for the rest.
-          this.#carry = data.slice(start);
-          break;
-        }
-        // Far too long to be ours: it is output. Show it and look on after its ESC.
-        text += data[start];
-        i = start + 1;
-        continue;
-      }
-      if (end === esc && data[esc + 1] !== '\\') {
-        // Aborted by another escape sequence: leave all of it to the terminal.
-        text += data.slice(start, esc);
-        i = esc;
-        continue;
-      }
-      const ended = this.#commandEnd(data.slice(body, end));
-      if (ended) ends.push(ended);
-      i = end === bel ? end + 1 : end + 2;
-    }
-    return { text, ends };
-  }
-
-  /** The command end a sequence body ("D;0;nonce=...") reports, if it is a valid D for us. */
-  #commandEnd(body: string): CommandEnd | undefined {
-    const [kind, ...params] = body.split(';');
-    if (kind !== 'D') return undefined;
-    if (this.#nonce !== undefined && !params.includes(`nonce=${this.#nonce}`)) return undefined;
-    const status = params[0];
-    const exitCode = status !== undefined && /^\d+$/.test(status) ? Number(status) : 0;
-    return { exitCode };
-  }
-}
-
-/** Where `data` (from `from` on) ends with the first characters of "\x1b]133;" (e.g. "\x1b" or "\x1b]1"). */
-function partialPrefixStart(data: string, from: number): number {
-  for (let n = Math.min(OSC133.length - 1, data.length - from); n > 0; n--) {
-    if (data.endsWith(OSC133.slice(0, n))) return data.length - n;
-  }
-  return -1;
 }

@@ -13,6 +13,7 @@ import {
   type Step,
 } from '../../protocol/content.ts';
 import { formatCheckIssues } from '../../protocol/issues.ts';
+import { neededSteps, needsProblems } from '../../protocol/needs.ts';
 import { PLACEHOLDER_NAMES, placeholdersIn } from '../checks/placeholders.ts';
 
 /** A chapter as the server knows it: its id, title and steps, loaded from content/. */
@@ -23,6 +24,14 @@ export interface ChapterInfo {
   steps: Step[];
   /** Each step's content hash, by step id; a changed hash makes stored progress stale. */
   hashes: Record<string, string>;
+  /** Steps of earlier chapters this one builds on, as `chapter/step` (its frontmatter's `needs`). */
+  needs: string[];
+}
+
+/** A step of another chapter that a chapter needs. */
+export interface Need {
+  chapter: ChapterInfo;
+  step: Step;
 }
 
 /** A chapter as the server reads it from content/docs. */
@@ -37,6 +46,11 @@ export interface LoadedChapter extends ChapterInfo, ChapterHead {
 export interface ContentIndex {
   chapters: readonly ChapterInfo[];
   chapter(id: string): ChapterInfo | undefined;
+  /**
+   * The steps of earlier chapters that the chapter needs, with their own chapters' needs, in the
+   * order a learner would have done them (protocol/needs.ts neededSteps).
+   */
+  needs(id: string): Need[];
 }
 
 /** A chapter file that cannot be used; the message names the file and every bad field. */
@@ -57,7 +71,9 @@ export class ContentError extends Error {
  * other content shows as stale. The first 16 hex digits are plenty to tell versions apart.
  */
 export function stepHash(step: Step): string {
-  return createHash('sha256').update(stableJson(step)).digest('hex').slice(0, 16);
+  // `installs` says what the step provides, not what it does: naming it must not make passes stale.
+  const { installs: _, ...what } = step;
+  return createHash('sha256').update(stableJson(what)).digest('hex').slice(0, 16);
 }
 
 function stableJson(v: unknown): string {
@@ -100,6 +116,7 @@ function loadChapterFile(file: string): LoadedChapter {
     file,
     steps: r.data.steps,
     hashes: Object.fromEntries(r.data.steps.map((s) => [s.id, stepHash(s)])),
+    needs: r.data.needs,
     fields: r.data,
   };
 }
@@ -122,16 +139,35 @@ export function loadChapters(contentDir: string): LoadedChapter[] {
       throw new ContentError(c.file, [`the chapter id "${c.id}" is also the name of ${other}; chapter file names must be unique.`]);
     seen.set(c.id, c.file);
   }
-  return chapters.sort(compareChapters);
+  chapters.sort(compareChapters);
+  const needs = needsProblems(chapters);
+  const bad = chapters.find((c) => needs.some((p) => p.chapter === c.id));
+  if (bad) {
+    throw new ContentError(
+      bad.file,
+      needs.filter((p) => p.chapter === bad.id).map((p) => `needs.${p.index}: ${p.text}`),
+    );
+  }
+  return chapters;
 }
 
 /** The chapters that have steps, in sidebar order, by id (the chapter file's base name). */
 export function loadContentIndex(contentDir: string): ContentIndex {
   const chapters: ChapterInfo[] = loadChapters(contentDir)
     .filter((c) => c.steps.length > 0)
-    .map((c) => ({ id: c.id, title: c.title, steps: c.steps, hashes: c.hashes }));
+    .map((c) => ({ id: c.id, title: c.title, steps: c.steps, hashes: c.hashes, needs: c.needs }));
   const byId = new Map(chapters.map((c) => [c.id, c]));
-  return { chapters, chapter: (id) => byId.get(id) };
+  // The chapters are in sidebar order already: their place is their order.
+  const placed = chapters.map((c, order) => ({ ...c, order }));
+  return {
+    chapters,
+    chapter: (id) => byId.get(id),
+    needs: (id) =>
+      neededSteps(placed, id).map((n) => {
+        const chapter = byId.get(n.chapter)!;
+        return { chapter, step: chapter.steps.find((s) => s.id === n.step)! };
+      }),
+  };
 }
 
 /** What `chapter` or `chapter/step` names: a whole chapter, or one step of it. */

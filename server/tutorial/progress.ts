@@ -1,13 +1,17 @@
-import { renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { realpathSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../../protocol/messages.ts';
-import { STATE_FOLDER } from '../paths.ts';
+import { defaultWorkspace, STATE_FOLDER } from '../paths.ts';
 import { ensurePrivateFolder, readFileNoFollow, shellArg, writeFileAtomic } from '../private-fs.ts';
 import { errorCode } from '../words.ts';
 
-/** The format version of progress.json; a file of another version is set aside, not misread. */
-export const PROGRESS_VERSION = 1;
+/**
+ * The format version of progress.json; a file of an unknown version is set aside, not misread.
+ * Version 1 kept one set of chapters for whatever workspace the server used; it is read as the
+ * progress of the state folder's default workspace.
+ */
+export const PROGRESS_VERSION = 2;
 
 /** One step's stored progress: what the page sees, plus the content hash it was reached with. */
 export const StoredStepSchema = StepProgressSchema.extend({
@@ -16,12 +20,22 @@ export const StoredStepSchema = StepProgressSchema.extend({
 });
 export type StoredStep = z.output<typeof StoredStepSchema>;
 
-/** The file: `{ version: 1, chapters: { <chapter>: { <step>: StoredStep } } }`. */
+/** Every chapter's stored steps: chapter id → step id → StoredStep. */
+const ChaptersSchema = z.record(z.string(), z.record(z.string(), StoredStepSchema));
+
+/**
+ * The file: `{ version: 2, workspaces: { <workspace's real path>: { chapters: { <chapter>: { <step>:
+ * StoredStep } } } } }`. Progress belongs to the workspace it was made in, so one state folder serves
+ * several workspaces (`npm start -- --workspace DIR`) without one showing another's progress.
+ */
 export const ProgressFileSchema = z.object({
   version: z.literal(PROGRESS_VERSION),
-  chapters: z.record(z.string(), z.record(z.string(), StoredStepSchema)),
+  workspaces: z.record(z.string(), z.object({ chapters: ChaptersSchema })),
 });
 export type ProgressFile = z.output<typeof ProgressFileSchema>;
+
+/** The file of version 1, which is migrated when it is read. */
+const ProgressFileV1Schema = z.object({ version: z.literal(1), chapters: ChaptersSchema });
 
 /** The file name inside the state folder. */
 export const PROGRESS_FILE = 'progress.json';
@@ -55,55 +69,60 @@ export class ProgressNotSavedError extends Error {
 }
 
 /**
- * The learner's progress, kept in `<stateDir>/progress.json`. Reads once when opened, keeps the
- * data in memory and writes the whole file after each change, one write at a time, each through
- * a temp file with a random name (server/private-fs.ts writeFileAtomic).
+ * The key of a workspace in the file: its real path, so that a symlink, a relative path or a
+ * trailing slash names the same folder. A folder that does not exist (yet) is keyed by its
+ * absolute path.
+ */
+export function workspaceKey(workspace: string): string {
+  try {
+    return realpathSync(workspace);
+  } catch {
+    return resolve(workspace);
+  }
+}
+
+/**
+ * The learner's progress in one workspace, kept in `<stateDir>/progress.json` beside the progress
+ * of other workspaces. Reads once when opened, keeps the data in memory and writes the file after
+ * each change, one write at a time; each write keeps what the file holds for other workspaces.
  */
 export class ProgressStore {
   /** The progress file. */
   readonly file: string;
+  /** The workspace this progress belongs to (its key in the file). */
+  readonly workspace: string;
   private data: ProgressFile;
   private queue: Promise<void> = Promise.resolve();
 
-  private constructor(file: string, data: ProgressFile) {
+  private constructor(file: string, workspace: string, data: ProgressFile) {
     this.file = file;
+    this.workspace = workspace;
     this.data = data;
+    this.data.workspaces[workspace] ??= { chapters: {} };
+  }
+
+  /** This workspace's chapters. */
+  private get chapters(): ProgressFile['workspaces'][string]['chapters'] {
+    return this.data.workspaces[this.workspace]!.chapters;
   }
 
   /**
-   * Opens the store in a state folder (created private if needed, refused when it is not private:
-   * server/private-fs.ts). A corrupt, unreadable or foreign file, or a link in its place, is renamed to `progress.json.corrupt-<time>` with a warning, and the store starts empty.
+   * Opens the store of `workspace` (by default the state folder's default workspace) in a state
+   * folder (created if needed). A file of version 1 is read as the default workspace's progress. A
+   * corrupt, unreadable or foreign file is renamed to `progress.json.corrupt-<time>` with a warning,
+   * and the store starts empty.
    */
-  static open(stateDir: string, warn: (message: string) => void = (m) => console.warn(m)): ProgressStore {
+  static open(
+    stateDir: string,
+    warn: (message: string) => void = (m) => console.warn(m),
+    workspace: string = defaultWorkspaceOf(stateDir),
+  ): ProgressStore {
     ensurePrivateFolder(stateDir, STATE_FOLDER);
     const file = join(stateDir, PROGRESS_FILE);
-    let text: string | undefined;
-    try {
-      // A link in its place is not followed: it is set aside like any unreadable file.
-      text = readFileNoFollow(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return new ProgressStore(file, { version: PROGRESS_VERSION, chapters: {} });
-      if (code === 'ELOOP')
-        return new ProgressStore(file, setAside(file, 'it is a symbolic link, which the tutorial does not follow', warn));
-      return new ProgressStore(file, setAside(file, `it cannot be read (${(err as Error).message})`, warn));
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      return new ProgressStore(file, setAside(file, `it is not valid JSON (${(err as Error).message})`, warn));
-    }
-    const r = ProgressFileSchema.safeParse(parsed);
-    if (!r.success) {
-      const version = (parsed as { version?: unknown } | null)?.version;
-      const why =
-        version !== PROGRESS_VERSION
-          ? `its format version is ${JSON.stringify(version)}, not ${PROGRESS_VERSION}`
-          : 'its content is not valid';
-      return new ProgressStore(file, setAside(file, why, warn));
-    }
-    return new ProgressStore(file, r.data);
+    const key = workspaceKey(workspace);
+    const read = readProgressFile(file, stateDir);
+    const data = read.ok ? read.data : read.missing ? emptyFile() : setAside(file, read.why, warn);
+    return new ProgressStore(file, key, data);
   }
 
   /**
@@ -112,7 +131,7 @@ export class ProgressStore {
    */
   snapshot(hashes: Record<string, Record<string, string>> = {}): ProgressSnapshot {
     const out: ProgressSnapshot = {};
-    for (const [chapter, steps] of Object.entries(this.data.chapters)) {
+    for (const [chapter, steps] of Object.entries(this.chapters)) {
       out[chapter] = {};
       for (const [step, stored] of Object.entries(steps)) {
         const { contentHash, ...progress } = stored;
@@ -126,14 +145,14 @@ export class ProgressStore {
 
   /** Records a step's progress (with `at` set to now when missing) and writes the file. */
   set(chapter: string, step: string, progress: StepProgress, contentHash: string): Promise<void> {
-    this.data.chapters[chapter] ??= {};
-    this.data.chapters[chapter][step] = { ...progress, at: progress.at ?? new Date().toISOString(), contentHash };
+    this.chapters[chapter] ??= {};
+    this.chapters[chapter][step] = { ...progress, at: progress.at ?? new Date().toISOString(), contentHash };
     return this.save();
   }
 
   /** Forgets every step of a chapter and writes the file. */
   resetChapter(chapter: string): Promise<void> {
-    delete this.data.chapters[chapter];
+    delete this.chapters[chapter];
     return this.save();
   }
 
@@ -143,14 +162,17 @@ export class ProgressStore {
   }
 
   /**
-   * Queues a write of the current data; writes never overlap, and each writes the latest data. A
-   * failed write (a full disk) rejects with ProgressNotSavedError; the data stays in memory and
-   * the next write that succeeds stores it.
+   * Queues a write of the current data; writes never overlap, and each writes the latest data.
+   * What the file holds for other workspaces (another server on the same state folder) is read
+   * again just before, and kept.
    */
   private save(): Promise<void> {
     const next = this.queue.then(() => {
+      const onDisk = readProgressFile(this.file, undefined);
+      const others = onDisk.ok ? onDisk.data.workspaces : {};
+      const data: ProgressFile = { version: PROGRESS_VERSION, workspaces: { ...others, [this.workspace]: { chapters: this.chapters } } };
       try {
-        writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`);
+        writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
       } catch (err) {
         throw new ProgressNotSavedError(this.file, err);
       }
@@ -159,6 +181,54 @@ export class ProgressStore {
     this.queue = next.catch(() => {});
     return next;
   }
+}
+
+/** The workspace that progress of version 1 (and a store opened without a workspace) belongs to. */
+function defaultWorkspaceOf(stateDir: string): string {
+  return defaultWorkspace({ ...process.env, TUTORIAL_STATE_DIR: stateDir });
+}
+
+function emptyFile(): ProgressFile {
+  return { version: PROGRESS_VERSION, workspaces: {} };
+}
+
+type ReadResult = { ok: true; data: ProgressFile } | { ok: false; missing: boolean; why: string };
+
+/**
+ * Reads and validates the file. Version 1 is migrated when `stateDir` is given: its chapters
+ * become the progress of the state folder's default workspace.
+ */
+function readProgressFile(file: string, stateDir: string | undefined): ReadResult {
+  let text: string;
+  try {
+    // A link in its place is not followed: it is set aside like any unreadable file.
+    text = readFileNoFollow(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, missing: false, why: 'it is a symbolic link, which the tutorial does not follow' };
+    return { ok: false, missing: code === 'ENOENT', why: `it cannot be read (${(err as Error).message})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, missing: false, why: `it is not valid JSON (${(err as Error).message})` };
+  }
+  const r = ProgressFileSchema.safeParse(parsed);
+  if (r.success) return { ok: true, data: r.data };
+  const old = ProgressFileV1Schema.safeParse(parsed);
+  if (old.success && stateDir !== undefined) {
+    return {
+      ok: true,
+      data: { version: PROGRESS_VERSION, workspaces: { [workspaceKey(defaultWorkspaceOf(stateDir))]: { chapters: old.data.chapters } } },
+    };
+  }
+  const version = (parsed as { version?: unknown } | null)?.version;
+  const why =
+    version !== PROGRESS_VERSION && version !== 1
+      ? `its format version is ${JSON.stringify(version)}, not ${PROGRESS_VERSION}`
+      : 'its content is not valid';
+  return { ok: false, missing: false, why };
 }
 
 function setAside(file: string, why: string, warn: (message: string) => void): ProgressFile {
@@ -171,5 +241,5 @@ function setAside(file: string, why: string, warn: (message: string) => void): P
       `Your progress file ${file} is ignored because ${why}, and it could not be set aside (${(err as Error).message}); progress starts fresh.`,
     );
   }
-  return { version: PROGRESS_VERSION, chapters: {} };
+  return emptyFile();
 }

@@ -1,14 +1,16 @@
 import type { Step } from '../../protocol/content.ts';
 import type { ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
+import { explainFailedCommand, type FailedCommand } from '../checks/diagnosis.ts';
 import { runCheck } from '../checks/engine.ts';
 import { STATE_FOLDER } from '../paths.ts';
 import { ensurePrivateFolder } from '../private-fs.ts';
-import type { Endpoints } from '../stack/endpoints.ts';
+import { type EndpointsSource, endpointsNow, stackVariables, withStackVariables } from '../stack/endpoints.ts';
 import { StateLock } from '../state-lock.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
+import { diagnosisContext, Needs } from './needs.ts';
 import { ProgressStore } from './progress.ts';
 import { StepController } from './step-controller.ts';
 
@@ -18,7 +20,8 @@ export interface TutorialRuntimeOptions {
   workspace: string;
   /** Where progress and the shells' integration files are kept. */
   stateDir: string;
-  endpoints: Endpoints;
+  /** Where the services are; a function is asked again at every check and every new shell. */
+  endpoints: EndpointsSource;
   /** The chapters' shells: how many at once, how long one lives with no page, how much screen is kept for a page that comes back. */
   shells: { maxSessions: number; idleGraceMs: number; replayLimit: number };
   /** Where a warning goes (a corrupt progress store that was set aside). */
@@ -42,6 +45,7 @@ export class TutorialRuntime {
   readonly controller: StepController;
   /** The state folder's lock; the server records its address in it once it listens. */
   readonly lock: StateLock;
+  readonly needs: Needs;
   readonly #listeners = new Set<(message: ServerMessage) => void>();
 
   constructor(private readonly o: TutorialRuntimeOptions) {
@@ -49,8 +53,13 @@ export class TutorialRuntime {
     this.lock = StateLock.acquire(o.stateDir);
     try {
       prepareWorkspace(o.workspace, { warn: o.log });
-      this.progress = ProgressStore.open(o.stateDir, o.log);
-      this.sessions = new SessionManager({ stateDir: o.stateDir, workspace: o.workspace, env: process.env, ...o.shells });
+      this.progress = ProgressStore.open(o.stateDir, o.log, o.workspace);
+      this.sessions = new SessionManager({
+        stateDir: o.stateDir,
+        workspace: o.workspace,
+        env: withStackVariables(process.env, o.endpoints),
+        ...o.shells,
+      });
     } catch (err) {
       this.lock.release();
       throw err;
@@ -66,21 +75,33 @@ export class TutorialRuntime {
       content: o.content,
       progress: this.progress,
       broadcast: (message) => this.announce(message),
-      runCheck: (step, marker) => this.runCheck(step, marker),
+      runCheck: (step, marker, startedAt, failed) => this.runCheck(step, marker, startedAt, failed),
+    });
+    this.needs = new Needs({
+      content: o.content,
+      controller: this.controller,
+      sessions: this.sessions,
+      runCheck: (step) => this.runCheck(step),
+      broadcast: (message) => this.announce(message),
     });
   }
 
   /**
    * Runs a step's check in the learner's environment (server/workspace.ts), with the attempt's
-   * marker when there is one; nothing is stored or announced (StepController.check does that).
+   * marker and start when there is one; nothing is stored or announced (StepController.check
+   * does that). After a command of the step `failed` in the terminal, the result says why
+   * (server/checks/diagnosis.ts explainFailedCommand).
    */
-  runCheck(step: Step, marker?: string): Promise<CheckResult> {
-    return runCheck(step.check, {
+  async runCheck(step: Step, marker?: string, attemptStartedAt?: number, failed?: FailedCommand): Promise<CheckResult> {
+    const endpoints = endpointsNow(this.o.endpoints);
+    const result = await runCheck(step.check, {
       workspace: this.o.workspace,
-      endpoints: this.o.endpoints,
-      env: learnerEnv(this.o.workspace),
+      endpoints,
+      env: { ...learnerEnv(this.o.workspace), ...stackVariables(endpoints) },
       ...(marker ? { marker } : {}),
+      ...(attemptStartedAt !== undefined ? { attemptStartedAt } : {}),
     });
+    return failed ? explainFailedCommand(result, failed, diagnosisContext(this.o.content, this.o.workspace)) : result;
   }
 
   /** Tells every listener (every open page). */

@@ -1,7 +1,7 @@
 import type { Step } from '../../protocol/content.ts';
 import type { CheckResult } from '../../protocol/result.ts';
-import type { Endpoints } from '../stack/endpoints.ts';
-import type { ChapterInfo, ContentIndex } from './content.ts';
+import type { EndpointsSource } from '../stack/endpoints.ts';
+import type { ChapterInfo, ContentIndex, Need } from './content.ts';
 import { TutorialRuntime } from './runtime.ts';
 import { commandDeadlineMs, RequestError } from './step-controller.ts';
 
@@ -10,6 +10,8 @@ export interface StepReport {
   chapter: string;
   step: string;
   title: string;
+  /** True for a step of an earlier chapter that the verified chapter needs (run first, only when missing). */
+  need?: boolean;
   outcome: 'passed' | 'failed' | 'not-run';
   /** Where it failed: its check already held before the step, a command, or the check after. */
   failedAt?: 'check-before' | 'command' | 'check-after';
@@ -27,11 +29,15 @@ export interface StepReport {
 
 export interface VerifyOptions {
   content: ContentIndex;
-  /** Which steps: [chapter, step?] pairs in order. */
-  selection: { chapter: ChapterInfo; steps: Step[] }[];
+  /**
+   * Which steps, chapter by chapter, in order. A chapter's `needs` (steps of earlier chapters,
+   * ContentIndex.needs) come first, in its shell: each is run only when its check fails, as the
+   * page's catch-up does, and must pass after.
+   */
+  selection: { chapter: ChapterInfo; steps: Step[]; needs?: Need[] }[];
   workspace: string;
   stateDir: string;
-  endpoints: Endpoints;
+  endpoints: EndpointsSource;
   /** Deadline factor on each step's duration (default 2). */
   slack?: number;
   /** How long the check after the commands is retried while it fails (services flush, index, settle). */
@@ -64,23 +70,32 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
   const reports: StepReport[] = [];
   let failed = false;
   try {
-    for (const { chapter, steps } of o.selection) {
+    for (const { chapter, steps, needs = [] } of o.selection) {
       const session = sessions.open(chapter.id, 120, 40);
       let output = '';
       const sub = session.onOutput((text) => {
         output = tail(output + text, 200);
         o.onOutput?.(text);
       });
-      for (const step of steps) {
+      const walk = [...needs.map((n) => ({ ...n, need: true })), ...steps.map((step) => ({ chapter, step, need: false }))];
+      for (const { chapter: of, step, need } of walk) {
         if (failed) {
-          reports.push({ chapter: chapter.id, step: step.id, title: step.title, outcome: 'not-run', seconds: 0, commands: [] });
+          reports.push({
+            chapter: of.id,
+            step: step.id,
+            title: step.title,
+            ...(need ? { need } : {}),
+            outcome: 'not-run',
+            seconds: 0,
+            commands: [],
+          });
           continue;
         }
-        o.onStep?.({ phase: 'start', chapter: chapter.id, step: step.id });
+        o.onStep?.({ phase: 'start', chapter: of.id, step: step.id });
         output = '';
-        const report = await verifyStep(runtime, chapter, step, o, () => output);
+        const report = await verifyStep(runtime, of, step, o, () => output, need ? chapter.id : undefined);
         reports.push(report);
-        o.onStep?.({ phase: 'end', chapter: chapter.id, step: step.id, report });
+        o.onStep?.({ phase: 'end', chapter: of.id, step: step.id, report });
         if (report.outcome === 'failed') failed = true;
       }
       sub.dispose();
@@ -93,21 +108,37 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
   return { ok: !failed, steps: reports };
 }
 
+/**
+ * One step, as a learner walks it. With `needFor` (the chapter that needs it), the step belongs to
+ * an earlier chapter: a check that holds already is enough, and its commands run in `needFor`'s
+ * shell.
+ */
 async function verifyStep(
   runtime: TutorialRuntime,
   chapter: ChapterInfo,
   step: Step,
   o: VerifyOptions,
   output: () => string,
+  needFor?: string,
 ): Promise<StepReport> {
   const { controller, sessions } = runtime;
+  const shell = needFor ?? chapter.id;
   const started = performance.now();
-  const report: StepReport = { chapter: chapter.id, step: step.id, title: step.title, outcome: 'passed', seconds: 0, commands: [] };
+  const report: StepReport = {
+    chapter: chapter.id,
+    step: step.id,
+    title: step.title,
+    ...(needFor ? { need: true } : {}),
+    outcome: 'passed',
+    seconds: 0,
+    commands: [],
+  };
   const finish = (r: StepReport) => ({ ...r, seconds: Math.round((performance.now() - started) / 100) / 10 });
   const fail = (failedAt: StepReport['failedAt'], message: string) =>
     finish({ ...report, outcome: 'failed', failedAt, message, output: tail(plain(output()), 30) });
 
   report.before = await runtime.runCheck(step);
+  if (report.before.ok && needFor) return finish(report);
   if (report.before.ok && !step.mayAlreadyHold) {
     return fail(
       'check-before',
@@ -115,15 +146,19 @@ async function verifyStep(
     );
   }
   // Make sure the chapter's shell exists (a previous timeout may have replaced it).
-  sessions.open(chapter.id, 120, 40);
+  sessions.open(shell, 120, 40);
   for (let i = 0; i < step.run.length; i++) {
     const command = step.run[i]!;
     const t = performance.now();
     try {
-      const exitCode = await controller.run(chapter.id, step.id, i, { autoCheck: false, deadlineMs: commandDeadlineMs(step, o.slack) });
+      const exitCode = await controller.run(chapter.id, step.id, i, {
+        autoCheck: false,
+        deadlineMs: commandDeadlineMs(step, o.slack),
+        shell,
+      });
       report.commands.push({ command, exitCode, seconds: Math.round((performance.now() - t) / 100) / 10 });
       if (exitCode !== 0) {
-        const after = await controller.check(chapter.id, step.id);
+        const after = await controller.check(chapter.id, step.id, { command, exitCode, output: output() });
         report.after = after;
         return fail('command', `\`${command}\` ended with exit status ${exitCode}.`);
       }

@@ -3,11 +3,14 @@ import type { ErrorCode } from '../../protocol/errors.ts';
 import { type ClientMessage, ClientMessageSchema, type ServerMessage } from '../../protocol/messages.ts';
 import type { SessionSink, TerminalSession } from '../terminal/session.ts';
 import { SessionError, type SessionManager } from '../terminal/session-manager.ts';
-import { RequestError, type StepController } from '../tutorial/step-controller.ts';
+import type { Needs } from '../tutorial/needs.ts';
+import { RequestError, RunRefusedError, type StepController } from '../tutorial/step-controller.ts';
 
 export interface PageSocketOptions {
   sessions: SessionManager;
   controller: StepController;
+  /** What chapters need from earlier ones, and the catch-up. */
+  needs: Needs;
   /** Bad messages a socket may send before it is closed. */
   maxBadMessages: number;
   /** Messages per second a socket may send (a burst of twice this is allowed). */
@@ -53,7 +56,7 @@ export class PageSocket {
           this.send({
             type: 'error',
             code: 'taken-over',
-            message: "This chapter's terminal was opened in another tab; this one has let go of it.",
+            message: 'This chapter\'s terminal moved to another tab. Press "Use it here" to bring it back to this one.',
           });
       },
     };
@@ -99,10 +102,16 @@ export class PageSocket {
       );
       return;
     }
-    this.#handle(parsed.data).catch((err: unknown) => {
-      if (err instanceof RequestError || err instanceof SessionError) this.#refuse(err.code, err.message);
+    const msg = parsed.data;
+    this.#handle(msg).catch((err: unknown) => {
+      // A Run onto a line that is not empty is the learner's everyday case, not a bad message.
+      if (err instanceof RunRefusedError && (msg.type === 'run' || msg.type === 'run-step' || msg.type === 'run-chapter')) {
+        const step = msg.type === 'run-chapter' ? (this.#o.controller.find(msg.chapter).chapter.steps[0]?.id ?? '') : msg.step;
+        const upTo = msg.type === 'run-chapter' && msg.upTo ? { upTo: msg.upTo } : {};
+        this.send({ type: 'run-refused', request: msg.type, chapter: msg.chapter, step, index: err.index, ...upTo, ...err.refusal });
+      } else if (err instanceof RequestError || err instanceof SessionError) this.#refuse(err.code, err.message);
       else {
-        this.#o.log(`error while handling ${parsed.data.type}: ${(err as Error).stack ?? String(err)}`);
+        this.#o.log(`error while handling ${msg.type}: ${(err as Error).stack ?? String(err)}`);
         this.send({ type: 'error', code: 'internal', message: 'The server failed to do that; its console shows why.' });
       }
     });
@@ -130,7 +139,7 @@ export class PageSocket {
         // attach() and the "attached" message happen in one turn: no output can come between
         // the replay and the first live output frame.
         const replay = s.attach(this.#sink, msg.cols, msg.rows);
-        this.send({ type: 'attached', chapter: msg.chapter, replay });
+        this.send({ type: 'attached', chapter: msg.chapter, replay, shell: s.id });
         return;
       }
       case 'input':
@@ -143,17 +152,28 @@ export class PageSocket {
         this.#attached().ack(msg.bytes);
         return;
       case 'run':
-        await controller.run(msg.chapter, msg.step, msg.index);
+        // A command that did not run as written is stored as the step's result, not an error.
+        await controller.runCommand(msg.chapter, msg.step, msg.index, msg.clear ? { clear: true } : {});
+        return;
+      case 'run-step':
+        await controller.runStep(msg.chapter, msg.step, { clear: msg.clear === true, from: msg.from ?? 0 });
         return;
       case 'check':
         await controller.check(msg.chapter, msg.step);
         return;
       case 'run-chapter':
-        await controller.runChapter(msg.chapter, msg.upTo);
+        await controller.runChapter(msg.chapter, msg.upTo, { clear: msg.clear === true });
         return;
       case 'stop-chapter':
         controller.find(msg.chapter);
         controller.stopChapter(msg.chapter);
+        this.#o.needs.stop(msg.chapter);
+        return;
+      case 'needs':
+        this.send({ type: 'needs', chapter: msg.chapter, needs: await this.#o.needs.status(msg.chapter) });
+        return;
+      case 'catch-up':
+        await this.#o.needs.catchUp(msg.chapter, msg.upTo);
         return;
       case 'reset':
         await controller.reset(msg.chapter);
@@ -166,7 +186,11 @@ export class PageSocket {
   }
 
   #attached(): TerminalSession {
-    if (!this.#session) throw new RequestError('not-attached', 'This page is not attached to a terminal yet; send "attach" first.');
+    if (!this.#session)
+      throw new RequestError(
+        'not-attached',
+        'This tab is not using the chapter\'s terminal right now. Press "Use it here" to use it in this tab.',
+      );
     return this.#session;
   }
 }

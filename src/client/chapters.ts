@@ -22,6 +22,7 @@ export type ShownState = StepState | 'checking';
 export const STATE_LABEL: Record<ShownState, string> = {
   'not-started': 'Not started',
   running: 'Running…',
+  'in-progress': 'In progress',
   checking: 'Checking…',
   passed: 'Passed',
   failed: 'Failed',

@@ -1,9 +1,12 @@
 /**
  * The dock's size: a drag handle (pointer or arrow keys) sets the terminal's width beside the
  * prose on wide screens and its height under it on narrow ones; a toggle hides it down to its
- * bar. Sizes are kept in localStorage so the next page opens the same way.
+ * bar. Sizes are kept in localStorage so the next page opens the same way. On a phone the
+ * terminal starts hidden, until the learner opens it (or a Run shows it).
  */
 const WIDE = matchMedia('(min-width: 72rem)');
+/** A phone, upright or on its side: too little room to read the prose with the terminal open. */
+const PHONE = matchMedia('(max-width: 40rem), (max-height: 30rem)');
 const KEY = { width: 'tutorial-terminal-width', height: 'tutorial-terminal-height', collapsed: 'tutorial-terminal-collapsed' };
 const STEP = 32;
 
@@ -14,6 +17,8 @@ function stored(key: string): number | undefined {
 
 export function dockLayout(dock: HTMLElement, onChange: () => void): void {
   const root = document.documentElement;
+  // The terminal keeps Tab for the shell; its input says how to leave it (the dock's bar shows it too).
+  dock.querySelector('.xterm-helper-textarea')?.setAttribute('aria-describedby', 'terminal-dock-keys');
   const handle = dock.querySelector<HTMLElement>('.terminal-dock__handle');
   const toggle = dock.querySelector<HTMLButtonElement>('.terminal-dock__toggle');
 
@@ -85,14 +90,20 @@ export function dockLayout(dock: HTMLElement, onChange: () => void): void {
     dock.toggleAttribute('data-collapsed', collapsed);
     if (toggle) {
       toggle.setAttribute('aria-expanded', String(!collapsed));
-      toggle.textContent = collapsed ? 'Show' : 'Hide';
+      // Hidden, the button is the only way to the terminal, so it says so in full.
+      toggle.textContent = collapsed ? 'Show the terminal' : 'Hide';
       toggle.setAttribute('aria-label', collapsed ? 'Show the terminal' : 'Hide the terminal');
     }
-    localStorage.setItem(KEY.collapsed, collapsed ? '1' : '');
     onChange();
   };
-  setCollapsed(localStorage.getItem(KEY.collapsed) === '1');
-  toggle?.addEventListener('click', () => setCollapsed(!dock.hasAttribute('data-collapsed')));
+  // The learner's last choice, else hidden on a phone and shown elsewhere.
+  const choice = localStorage.getItem(KEY.collapsed);
+  setCollapsed(choice === null ? PHONE.matches : choice === '1');
+  toggle?.addEventListener('click', () => {
+    const collapsed = !dock.hasAttribute('data-collapsed');
+    localStorage.setItem(KEY.collapsed, collapsed ? '1' : '0');
+    setCollapsed(collapsed);
+  });
 }
 
 /** Opens the dock if it was hidden (Run shows the terminal it types into). */

@@ -18,3 +18,8 @@ export function announce(text: string): void {
     region.textContent = text;
   });
 }
+
+/** Text with `backticked` parts as <code>, the way messages and hints name commands. */
+export function codeSpans(text: string): Node[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', undefined, part) : document.createTextNode(part)));
+}

@@ -1,6 +1,7 @@
 import type { ProgressSnapshot } from '../../protocol/messages.ts';
 import { type ChapterSummary, passedCount, STATE_LABEL, stepState } from './chapters.ts';
 import type { Connection } from './connection.ts';
+import { codeSpans } from './dom.ts';
 import { confirmReset } from './reset.ts';
 
 /**
@@ -32,7 +33,7 @@ export function overview(root: HTMLElement, chapters: ChapterSummary[], conn: Co
           const label = item.querySelector('.progress-step__state');
           if (label) label.textContent = STATE_LABEL[state];
           const message = item.querySelector('.progress-step__message');
-          if (message) message.textContent = progress[c.id]?.[s.id]?.result?.message ?? '';
+          if (message) message.replaceChildren(...codeSpans(progress[c.id]?.[s.id]?.result?.message ?? ''));
         }
       }
     },

@@ -1,6 +1,7 @@
 import type { ProgressSnapshot, ServerMessage } from '../../protocol/messages.ts';
 import type { ChapterPage } from './chapter/index.ts';
 import { readChapters, withStepProgress } from './chapters.ts';
+import { chapterCompletion } from './completion.ts';
 import { Connection, type ConnectionState } from './connection.ts';
 import { announce } from './dom.ts';
 import { overview } from './overview.ts';
@@ -15,6 +16,7 @@ import { renderStack } from './stack.ts';
 export async function startSite(): Promise<void> {
   const chapters = readChapters();
   const sidebar = sidebarProgress(chapters);
+  const completion = chapterCompletion(chapters);
   let progress: ProgressSnapshot = {};
   let chapter: ChapterPage | undefined;
 
@@ -44,12 +46,15 @@ export async function startSite(): Promise<void> {
         sidebar.update(progress);
         overviewView?.update(progress);
         chapter?.progress(progress);
+        completion?.update(progress, false);
         break;
       case 'step-progress':
         progress = withStepProgress(progress, m.chapter, m.step, m.progress);
         sidebar.update(progress);
         overviewView?.update(progress);
         chapter?.progress(progress, m);
+        // After the chapter's own update, so that its completion is what is read out last.
+        completion?.update(progress, true);
         break;
       case 'stack-status':
         renderStack(m.services);
@@ -58,8 +63,14 @@ export async function startSite(): Promise<void> {
       case 'exit':
       case 'check-started':
       case 'chapter-run':
+      case 'needs':
+      case 'catch-up':
+      case 'run-refused':
         // Every page hears every chapter's events; the chapter page keeps its own.
         chapter?.event(m);
+        break;
+      case 'server-info':
+        chapter?.server(m);
         break;
       case 'error':
         if (chapter) chapter.error(m);

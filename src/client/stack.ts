@@ -1,10 +1,34 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
 import { el } from './dom.ts';
 
-const WORDS: Record<ServiceStatus['state'], string> = { up: 'up', down: 'down', unknown: 'not known yet' };
+const WORDS: Record<ServiceStatus['state'], string> = {
+  up: 'up',
+  down: 'down',
+  other: 'something else answers on its port',
+  unknown: 'not known yet',
+};
+
+/**
+ * Points the page's links to a service's UI (`<a data-service="kibana">` in a chapter, written
+ * with the default port) at the address the server reports, which follows the workspace's
+ * compose/.env: the path stays, the origin is the service's.
+ */
+function followServiceLinks(services: ServiceStatus[]): void {
+  for (const s of services) {
+    if (!s.url) continue;
+    const base = new URL(s.url);
+    for (const a of document.querySelectorAll<HTMLAnchorElement>(`a[data-service="${CSS.escape(s.id)}"]`)) {
+      const target = new URL(a.href);
+      target.protocol = base.protocol;
+      target.host = base.host;
+      a.href = target.href;
+    }
+  }
+}
 
 /** Fills every stack status panel on the page (src/components/StackStatus.astro) from a report. */
 export function renderStack(services: ServiceStatus[]): void {
+  followServiceLinks(services);
   for (const list of document.querySelectorAll<HTMLUListElement>('.stack-status')) {
     for (const s of services) {
       let item = list.querySelector<HTMLLIElement>(`[data-service="${CSS.escape(s.id)}"]`);

@@ -66,11 +66,20 @@ export interface TutorialTerminal {
 }
 
 /**
- * Opens xterm.js in `screen`, fitted to its box and following the site's light/dark theme. The
- * WebGL renderer is loaded afterwards where it works; on failure or a lost GPU context the
- * terminal stays on (or falls back to) the DOM renderer. Setting localStorage
- * `tutorial-renderer` to `dom` turns WebGL off (for a misbehaving GPU, and in tests, which read
- * the DOM renderer's rows).
+ * Which renderer draws the terminal. The DOM renderer is the default: it draws the text at every
+ * devicePixelRatio, with or without a GPU. The WebGL renderer drew nothing in Chromium without a
+ * GPU at devicePixelRatio 2, and clipped double-size text at 390 px, so it is only an opt-in
+ * (localStorage `tutorial-renderer` set to `webgl`, for long floods of output on a machine with
+ * a working GPU), and the terminal goes back to the DOM renderer when WebGL fails or loses its
+ * context.
+ */
+function chosenRenderer(): 'dom' | 'webgl' {
+  return localStorage.getItem('tutorial-renderer') === 'webgl' ? 'webgl' : 'dom';
+}
+
+/**
+ * Opens xterm.js in `screen`, fitted to its box and following the site's light/dark theme, drawn
+ * by the renderer of `chosenRenderer()`. `screen.dataset.renderer` says which one draws.
  */
 export function openTerminal(screen: HTMLElement): TutorialTerminal {
   const term = new Terminal({
@@ -103,7 +112,7 @@ export function openTerminal(screen: HTMLElement): TutorialTerminal {
     term.options.theme = themeFor(screen);
   }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 
-  if (localStorage.getItem('tutorial-renderer') !== 'dom') void loadWebgl(term, screen);
+  if (chosenRenderer() === 'webgl') void loadWebgl(term, screen);
   return { term, fit };
 }
 

@@ -14,12 +14,7 @@ export const test = base.extend<{ server: TestServer }>({
     await server.dispose();
   },
   page: async ({ page, server }, use) => {
-    // The tests read the terminal's text from the DOM renderer's rows; WebGL draws on a canvas.
-    // (src/client/terminal.ts honours this switch; the WebGL path has its own test.)
-    // A string, because this file is typechecked without DOM types.
-    await page.addInitScript({
-      content: "if (!location.search.includes('renderer=webgl')) localStorage.setItem('tutorial-renderer', 'dom');",
-    });
+    // Every test starts signed in, the way the README says: the login link npm start printed.
     await signIn(page, server);
     await use(page);
   },
@@ -34,7 +29,7 @@ export async function signIn(page: Page, server: TestServer): Promise<void> {
   await expect(page.locator('meta[name="tutorial-token"]')).toHaveAttribute('content', server.token);
 }
 
-/** The text the terminal shows, one line per row (xterm's DOM renderer). */
+/** The text the terminal shows, one line per row, as xterm's DOM renderer (the default) draws it. */
 export async function terminalText(page: Page): Promise<string> {
   const rows = await page.locator('.terminal-dock .xterm-rows > div').allTextContents();
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd()).join('\n');

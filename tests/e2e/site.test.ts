@@ -14,10 +14,12 @@ test.describe('a chapter page', () => {
     await expect(sidebarCount(page)).toHaveText('0/3');
     const hello = step(page, 'say-hello');
     await hello.getByRole('button', { name: 'Run' }).click();
-    // The command is typed visibly (a long line wraps), then its output follows on a line of its own.
+    // The command is typed visibly, then its output follows on a line of its own. A long line wraps,
+    // and a space where it wraps ends a row, which reads like the row's blank rest: compare
+    // without whitespace.
     await expect
-      .poll(async () => (await terminalText(page)).replaceAll('\n', ''))
-      .toContain('echo "hello from the tutorial" | tee hello.txt');
+      .poll(async () => (await terminalText(page)).replace(/\s+/g, ''))
+      .toContain('echo "hello from the tutorial" | tee hello.txt'.replace(/\s+/g, ''));
     await expect.poll(() => terminalText(page)).toMatch(/^hello from the tutorial$/m);
     await expect(hello).toHaveAttribute('data-state', 'passed');
     await expect(hello.locator('.tutorial-step__state')).toHaveText('Passed');
@@ -200,17 +202,6 @@ test.describe('a chapter page', () => {
     }
     await expect(panel.getByRole('link', { name: 'Kibana' })).toHaveAttribute('href', 'http://127.0.0.1:1');
     await expect(panel.locator('[data-service="fluentd"] a')).toHaveCount(0);
-  });
-
-  test('the terminal uses WebGL where it works, or the DOM renderer, and still shows output', async ({ page, server }) => {
-    await page.goto(`${server.url}chapters/${CHAPTER}/?renderer=webgl`);
-    await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
-    await expect(page.locator('.terminal-dock__screen')).toHaveAttribute('data-renderer', /^(webgl|dom)$/);
-    // Which one this browser got (Chromium with --disable-gpu may still offer SwiftShader's WebGL).
-    const renderer = (await page.locator('.terminal-dock__screen').getAttribute('data-renderer')) ?? '';
-    test.info().annotations.push({ type: 'renderer', description: renderer });
-    await step(page, 'say-hello').getByRole('button', { name: 'Run' }).click();
-    await expect(step(page, 'say-hello')).toHaveAttribute('data-state', 'passed');
   });
 });
 

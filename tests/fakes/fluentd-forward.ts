@@ -84,7 +84,7 @@ export interface FluentdForwardFakeOptions {
 export interface FluentdForwardFake {
   /** Always 127.0.0.1. */
   host: string;
-  /** The free port it listens on; give it to the scripts as FLUENTD_PORT. */
+  /** The free port it listens on; give it to the scripts as FLUENTD_FORWARD_PORT. */
   port: number;
   /** Every event received, in order, whatever its tag. */
   received: ReceivedEvent[];

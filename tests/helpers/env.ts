@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,11 @@ export const testEnv = {
   dockerSocket: process.env.TEST_DOCKER_SOCKET ?? '/var/run/docker.sock',
   /** Chromium for Playwright. */
   chromium: process.env.TEST_CHROMIUM ?? '/usr/bin/chromium',
+  /**
+   * Wheels of workspace/requirements.txt (`pip wheel -r workspace/requirements.txt -w DIR`, as
+   * .ci/run does), so a test that walks "Create the Python environment" installs without the network.
+   */
+  wheelhouse: process.env.TUTORIAL_WHEELHOUSE ?? join(homedir(), '.cache', 'ds-tutorial', 'wheelhouse'),
 };
 
 /**
@@ -51,3 +56,19 @@ export function venvBin(name: string): string {
 export function hasVenv(): boolean {
   return existsSync(venvBin('python'));
 }
+
+/** True when the wheelhouse holds wheels. */
+export function hasWheelhouse(): boolean {
+  return existsSync(testEnv.wheelhouse) && readdirSync(testEnv.wheelhouse).some((f) => f.endsWith('.whl'));
+}
+
+/**
+ * pip's own variables that make the chapters' `pip install` take the wheelhouse and never the
+ * network, and DVC's that keep it from phoning home: the shells of a server started after these
+ * are set inherit them.
+ */
+export const offlinePython: Record<string, string> = {
+  PIP_NO_INDEX: '1',
+  PIP_FIND_LINKS: testEnv.wheelhouse,
+  DVC_NO_ANALYTICS: '1',
+};

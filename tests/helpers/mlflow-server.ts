@@ -24,7 +24,7 @@ export interface MlflowServer {
 export interface MlflowServerOptions {
   /** How long to wait for `/health` to answer 200 (default 120 s: the first start creates every table). */
   readyTimeoutMs?: number;
-  /** The port to listen on (default: a free one). The self-test uses 5000, the stack's own port. */
+  /** The port to listen on (default: a free one). The self-test uses the stack's own (MLFLOW_PORT in compose/.env). */
   port?: number;
 }
 

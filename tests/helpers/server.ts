@@ -37,7 +37,6 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
       adminer: 'http://127.0.0.1:1',
       fluentd_monitor: 'http://127.0.0.1:1',
       fluentd: { host: '127.0.0.1', port: 1 },
-      postgres: { host: '127.0.0.1', port: 1 },
     },
     log: () => {},
     ...options,

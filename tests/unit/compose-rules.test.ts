@@ -298,7 +298,8 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(mount, `a volume mounted on ${destination}`).toBeTruthy();
     expect(Object.keys(compose.volumes ?? {})).toContain(mount!.split(':')[0]);
     const hosts = flag(cmd, '--allowed-hosts')!.split(',');
-    expect(hosts).toEqual(expect.arrayContaining(['localhost:5000', '127.0.0.1:5000', 'mlflow:5000', 'mlflow']));
+    const port = envFile.MLFLOW_PORT;
+    expect(hosts).toEqual(expect.arrayContaining([`localhost:${port}`, `127.0.0.1:${port}`, 'mlflow:5000', 'mlflow']));
   });
 });
 

@@ -3,12 +3,13 @@
     python logging/fluentd_test.py
 
 fluent-logger's FluentHandler turns each log record into a structured event and sends it over
-fluentd's forward protocol (TCP, port 24224). fluentd routes events tagged `ds` to
-Elasticsearch, where they land in the index logstash-YYYY.MM.DD.
+fluentd's forward protocol (TCP). fluentd routes events tagged `ds` to Elasticsearch, where
+they land in the index logstash-YYYY.MM.DD (the UTC date).
 
-Where fluentd listens: FLUENTD_HOST and FLUENTD_PORT (default 127.0.0.1:24224, the port the
-compose stack publishes). If TUTORIAL_MARKER is set, every record carries it in a field named
-`marker`, so the tutorial can find exactly this run's records in Elasticsearch.
+Where fluentd listens: FLUENTD_HOST and FLUENTD_FORWARD_PORT, which the tutorial's terminals
+set from FLUENTD_PORT in compose/.env (without them, 127.0.0.1:24224, the stack's default).
+If TUTORIAL_MARKER is set, every record carries it in a field named `marker`, so the tutorial
+can find exactly this run's records in Elasticsearch.
 """
 
 import json
@@ -21,7 +22,7 @@ from fluent import handler
 import delivery  # logging/delivery.py, beside this script
 
 FLUENTD_HOST = os.environ.get("FLUENTD_HOST", "127.0.0.1")
-FLUENTD_PORT = int(os.environ.get("FLUENTD_PORT", "24224"))
+FLUENTD_FORWARD_PORT = int(os.environ.get("FLUENTD_FORWARD_PORT", "24224"))
 MARKER = os.environ.get("TUTORIAL_MARKER")
 
 # Which fields each event gets, taken from the log record (the usual %-style attributes, plus
@@ -42,7 +43,7 @@ log = logging.getLogger("fluentd_test")
 log.setLevel(logging.DEBUG)
 
 # Tag `ds`: fluentd's <match ds.**> sends these events to Elasticsearch.
-fluent_handler = handler.FluentHandler("ds", host=FLUENTD_HOST, port=FLUENTD_PORT)
+fluent_handler = handler.FluentHandler("ds", host=FLUENTD_HOST, port=FLUENTD_FORWARD_PORT)
 fluent_handler.setFormatter(handler.FluentRecordFormatter(custom_format))
 log.addHandler(fluent_handler)
 
@@ -55,7 +56,7 @@ def main():
     # 3. Plain text: stored in the `message` field.
     log.warning("Plain text message: the validation loss went up")
 
-    return delivery.report(fluent_handler, FLUENTD_HOST, FLUENTD_PORT, MARKER)
+    return delivery.report(fluent_handler, FLUENTD_HOST, FLUENTD_FORWARD_PORT, MARKER)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ The same result as fluentd_test.py, but the handlers and formats live in a YAML 
 logging.config.dictConfig() reads, so the code only asks for a logger. This is the usual way
 in a real project: change where logs go without touching the code.
 
-Where fluentd listens: FLUENTD_HOST and FLUENTD_PORT (default 127.0.0.1:24224). If
-TUTORIAL_MARKER is set, every record carries it in a field named `marker`.
+Where fluentd listens: FLUENTD_HOST and FLUENTD_FORWARD_PORT, which the tutorial's terminals
+set from compose/.env (without them, 127.0.0.1:24224). If TUTORIAL_MARKER is set, every record
+carries it in a field named `marker`.
 """
 
 import logging
@@ -22,7 +23,7 @@ from fluent import handler
 import delivery  # logging/delivery.py, beside this script
 
 FLUENTD_HOST = os.environ.get("FLUENTD_HOST", "127.0.0.1")
-FLUENTD_PORT = int(os.environ.get("FLUENTD_PORT", "24224"))
+FLUENTD_FORWARD_PORT = int(os.environ.get("FLUENTD_FORWARD_PORT", "24224"))
 MARKER = os.environ.get("TUTORIAL_MARKER")
 
 # Found next to this script, wherever you run it from (compare logging_test.py, whose
@@ -34,7 +35,7 @@ def configure():
     config = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
     # The YAML holds the defaults; the environment may point at another fluentd.
     config["handlers"]["fluent"]["host"] = FLUENTD_HOST
-    config["handlers"]["fluent"]["port"] = FLUENTD_PORT
+    config["handlers"]["fluent"]["port"] = FLUENTD_FORWARD_PORT
     if MARKER:
         config["formatters"]["fluent"]["format"]["marker"] = MARKER.replace("%", "%%")
     logging.config.dictConfig(config)
@@ -60,7 +61,7 @@ def main():
     log.info({"event": "parameters", "learning_rate": 0.01, "batch_size": 32})
     evaluate(log)
 
-    return delivery.report(fluent_handler(), FLUENTD_HOST, FLUENTD_PORT, MARKER)
+    return delivery.report(fluent_handler(), FLUENTD_HOST, FLUENTD_FORWARD_PORT, MARKER)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,11 @@
     python mlflow/simple.py
 
 It logs one parameter, one metric three times and one file to the experiment
-`my-simple-experiment`. Open the MLflow UI afterwards (http://127.0.0.1:5000) to see the run,
-the metric's history and the file test.txt under Artifacts.
+`my-simple-experiment`. Open the MLflow UI afterwards (the address in MLFLOW_TRACKING_URI) to
+see the run, the metric's history and the file test.txt under Artifacts.
 
-Which server: MLFLOW_TRACKING_URI (default http://127.0.0.1:5000, the compose stack's). The
-file is uploaded to the server over HTTP (proxied artifacts), so it does not matter where the
+Which server: MLFLOW_TRACKING_URI, which the tutorial's terminals set from MLFLOW_PORT in
+compose/.env (without it, http://127.0.0.1:5001, the stack's default). The file is uploaded to the server over HTTP (proxied artifacts), so it does not matter where the
 server keeps its files. If TUTORIAL_MARKER is set, the run carries it as the tag
 `tutorial.marker`, so the tutorial can find exactly this run.
 """
@@ -24,7 +24,7 @@ import mlflow
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
-TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5001")
 EXPERIMENT = "my-simple-experiment"
 MARKER = os.environ.get("TUTORIAL_MARKER")
 

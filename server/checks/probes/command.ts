@@ -96,11 +96,31 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     };
   }
   if (out.code !== spec.exit) {
+    // bash's own statuses: 127, a program it was asked to run is not there (diagnosis names it
+    // from the output); 130 or SIGINT, stopped with Ctrl-C.
+    if (out.code === 127) {
+      return {
+        ok: false,
+        message: `The command ${shown} could not run: a program it calls is not installed (exit status 127).`,
+        hint: 'Its output below names the program that is missing.',
+        evidence,
+      };
+    }
+    if (out.code === 130 || out.signal === 'SIGINT') {
+      return {
+        ok: false,
+        message: `The command ${shown} was interrupted (Ctrl-C) before it finished.`,
+        hint: 'Press Check again to run it to its end.',
+        evidence,
+      };
+    }
     const how = out.code === null ? `was ended by the signal ${out.signal}` : `ended with exit status ${out.code}`;
     return {
       ok: false,
       message: `The command ${shown} ${how}; the step expects ${spec.exit}.`,
-      hint: 'Read its output below, and run it in the terminal to try again.',
+      hint: out.output.trim()
+        ? 'Read its output below, and run the step again.'
+        : 'It printed nothing that says why; run it in the terminal yourself to see what it does.',
       evidence,
     };
   }

@@ -40,8 +40,8 @@ async function checkHealth(base: string, allowed: readonly string[], ctx: ProbeC
       message: `Elasticsearch at ${origin(base)} reports cluster status ${status}, and this step needs ${list(allowed)}.`,
       hint:
         status === 'red'
-          ? 'Some primary shards are not assigned; look at `docker compose logs elasticsearch` (a full disk or too little memory are the usual causes) and `curl -s localhost:9200/_cat/shards?v`.'
-          : 'Wait a few seconds and check again; `curl -s localhost:9200/_cluster/health?pretty` shows what the cluster is waiting for.',
+          ? 'Some primary shards are not assigned; look at `docker compose logs elasticsearch` (a full disk or too little memory are the usual causes) and `curl -s "$ES_URL/_cat/shards?v"`.'
+          : 'Wait a few seconds and check again; `curl -s "$ES_URL/_cluster/health?pretty"` shows what the cluster is waiting for.',
       evidence,
     };
   }
@@ -59,8 +59,8 @@ async function checkIndex(base: string, index: string, ctx: ProbeContext): Promi
       ok: false,
       message: `Elasticsearch has no index matching ${index}.`,
       hint: index.startsWith('logstash-')
-        ? 'fluentd creates the logstash-YYYY.MM.DD index when it first delivers records: run the logging script, wait for the flush interval, then check again (`curl -s localhost:9200/_cat/indices?v` lists the indices).'
-        : 'Create it or send data to it first; `curl -s localhost:9200/_cat/indices?v` lists the indices that exist.',
+        ? 'fluentd creates the logstash-YYYY.MM.DD index when it first delivers records: run the logging script, wait for the flush interval, then check again (`curl -s "$ES_URL/_cat/indices?v"` lists the indices).'
+        : 'Create it or send data to it first; `curl -s "$ES_URL/_cat/indices?v"` lists the indices that exist.',
       evidence: answerEvidence(a, 600),
     };
   }
@@ -82,7 +82,7 @@ async function checkCount(base: string, spec: ElasticsearchProbe, ctx: ProbeCont
     return {
       ok: false,
       message: `Elasticsearch has no index ${index} to search for ${query}.`,
-      hint: 'Send the records first (run the step again), then check; `curl -s localhost:9200/_cat/indices?v` lists the indices.',
+      hint: 'Send the records first (run the step again), then check; `curl -s "$ES_URL/_cat/indices?v"` lists the indices.',
       evidence: answerEvidence(a, 600),
     };
   }

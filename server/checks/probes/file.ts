@@ -41,6 +41,12 @@ function iniLookup(ini: Record<string, Record<string, string>>, path: string): {
   return section && Object.hasOwn(section, key) ? { present: true, value: section[key] } : { present: false, value: undefined };
 }
 
+/**
+ * How much older than the attempt a `fresh` file may look: the kernel stamps files from a coarse
+ * clock, a few milliseconds behind the one the attempt's start is read from.
+ */
+const CLOCK_SLACK_MS = 1000;
+
 async function run(spec: FileProbe, ctx: ProbeContext): Promise<CheckResult> {
   const full = isAbsolute(spec.path) ? spec.path : join(ctx.workspace, spec.path);
   const shown = spec.path;
@@ -63,6 +69,17 @@ async function run(spec: FileProbe, ctx: ProbeContext): Promise<CheckResult> {
       message: `${shown} does not exist yet.`,
       hint: 'Run the step that creates it, then check again.',
       evidence: [ev(LABEL.file, full)],
+    };
+  }
+  const written = Number(info.mtimeMs);
+  if (spec.fresh && ctx.attemptStartedAt !== undefined && written < ctx.attemptStartedAt - CLOCK_SLACK_MS) {
+    const at = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
+    const why = `${shown} is left from an earlier attempt: it was last written at ${at(written)}, before this attempt's first command was typed at ${at(ctx.attemptStartedAt)}.`;
+    return {
+      ok: false,
+      message: why,
+      hint: "Press Run again, or type the step's command yourself, then press Check.",
+      evidence: [ev(LABEL.file, full), ev('When it was written', why)],
     };
   }
   if (spec.type === 'directory' && !info.isDirectory())

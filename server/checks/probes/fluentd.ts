@@ -5,19 +5,29 @@ import type { ProbeModule } from '../types.ts';
 
 const FLUENTD: ServiceInfo = { name: "fluentd's monitor_agent", start: 'docker compose up -d fluentd' };
 
-/** One entry of monitor_agent's plugin list (the fields this probe reads). */
+/** One entry of monitor_agent's plugin list (the fields this probe reads), as fluentd 1.18 answers. */
 interface PluginEntry {
   plugin_id?: string;
   plugin_category?: string;
   type?: string;
   output_plugin?: boolean;
+  /** Errors since fluentd started (each failed flush counts); it never goes back to 0. */
   retry_count?: number | null;
   buffer_queue_length?: number;
   emit_records?: number;
-  retry?: Record<string, unknown>;
+  write_count?: number;
+  /**
+   * The retry in progress (with `include_retry true`): `{start, steps, next_time}` while a flush
+   * keeps failing, `{}` when none is. Absent without include_retry.
+   */
+  retry?: { start?: string; steps?: number; next_time?: string };
 }
 
-/** fluentd: an output plugin (by @id or type) is loaded, is not retrying, and has taken records. */
+/**
+ * fluentd: an output plugin (by @id or type) is loaded and delivering: no retry in progress (its
+ * `retry` object is empty) and, when monitor_agent does not report `retry`, nothing queued.
+ * Optionally it has taken records and holds no backlog.
+ */
 export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
   kind: 'fluentd',
   schema: fluentdProbe,
@@ -44,24 +54,29 @@ export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
         evidence: [listing],
       };
     }
-    const state = summarize(plugin);
-    const evidence = [listing, ev(`fluentd ${name}`, state)];
-    const retries = plugin.retry_count ?? 0;
-    if (retries > spec.maxRetryCount) {
+    const evidence = [listing, ev(`fluentd ${name}`, summarize(plugin))];
+    const queued = plugin.buffer_queue_length ?? 0;
+    const chunks = `${queued} buffer ${queued === 1 ? 'chunk' : 'chunks'}`;
+    const retry = plugin.retry;
+    if (retry && Object.keys(retry).length > 0) {
+      const since = retry.start ? ` since ${retry.start}` : '';
+      const steps = retry.steps === undefined ? '' : `, ${retry.steps} ${retry.steps === 1 ? 'retry' : 'retries'} so far`;
+      const next = retry.next_time ? `, the next at ${retry.next_time}` : '';
       return {
         ok: false,
-        message: `fluentd's ${name} has retried ${retries} ${retries === 1 ? 'time' : 'times'} to deliver records, so it cannot reach Elasticsearch.`,
-        hint: 'Read `docker compose logs fluentd` for the reason (connection refused, or a client/server version mismatch); fluentd must reach Elasticsearch by its service name, http://elasticsearch:9200.',
+        message: `fluentd's ${name} cannot write to Elasticsearch: it has been retrying${since}${steps}${next}, with ${chunks} waiting.`,
+        hint: 'Read `docker compose logs fluentd` for the reason (connection refused, or a client/server version mismatch); fluentd reaches Elasticsearch by its service name, http://elasticsearch:9200. The records wait in the buffer and go out once a retry succeeds.',
         // The raw plugin entry goes along so the diagnosis can match on it.
         evidence: [...evidence, ...answerEvidence(a, 3000)],
       };
     }
-    const queued = plugin.buffer_queue_length ?? 0;
-    if (spec.maxBufferQueueLength !== undefined && queued > spec.maxBufferQueueLength) {
+    // Without include_retry there is no retry object; a queue that does not drain is the sign.
+    const limit = spec.maxBufferQueueLength ?? (retry === undefined ? 0 : undefined);
+    if (limit !== undefined && queued > limit) {
       return {
         ok: false,
-        message: `fluentd's ${name} holds ${queued} buffer ${queued === 1 ? 'chunk' : 'chunks'} that it has not delivered (at most ${spec.maxBufferQueueLength} expected).`,
-        hint: 'Chunks wait in the queue until Elasticsearch accepts them; wait for the next flush and check again, and read `docker compose logs fluentd` if the queue keeps growing.',
+        message: `fluentd's ${name} holds ${chunks} that it has not delivered (at most ${limit} expected).`,
+        hint: 'Chunks wait in the queue until Elasticsearch accepts them; wait for the next flush (3 seconds) and check again, and read `docker compose logs fluentd` if the queue keeps growing.',
         evidence,
       };
     }
@@ -74,7 +89,14 @@ export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
         evidence,
       };
     }
-    return { ok: true, message: `fluentd's ${name} is loaded and delivering (${state}).`, evidence };
+    const errors = plugin.retry_count ?? 0;
+    const recovered =
+      errors > 0 ? ` Its retry_count of ${errors} counts earlier failed writes since fluentd started; it never goes back to 0.` : '';
+    return {
+      ok: true,
+      message: `fluentd's ${name} is loaded and delivering (no retry in progress, ${chunks} queued, ${records} ${records === 1 ? 'record' : 'records'} received).${recovered}`,
+      evidence,
+    };
   },
 };
 
@@ -83,5 +105,12 @@ function describePlugin(spec: FluentdProbe): string {
 }
 
 function summarize(p: PluginEntry): string {
-  return `retry_count ${p.retry_count ?? 0}, buffer_queue_length ${p.buffer_queue_length ?? 0}, emit_records ${p.emit_records ?? 0}`;
+  const retry = p.retry === undefined ? 'not reported (include_retry is off)' : JSON.stringify(p.retry);
+  return [
+    `retry ${retry}`,
+    `buffer_queue_length ${p.buffer_queue_length ?? 0}`,
+    `emit_records ${p.emit_records ?? 0}`,
+    `write_count ${p.write_count ?? 0}`,
+    `retry_count ${p.retry_count ?? 0} (errors since fluentd started)`,
+  ].join(', ');
 }

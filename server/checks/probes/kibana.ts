@@ -32,7 +32,7 @@ function notReadyResult(base: string, evidence: Evidence[]): CheckResult {
   return {
     ok: false,
     message: `Kibana at ${origin(base)} is running but not ready yet: it answers "${NOT_READY}".`,
-    hint: 'Kibana waits for Elasticsearch; check `curl -s localhost:9200/_cluster/health`, then check again in a minute (`docker compose logs kibana` shows what it waits for).',
+    hint: 'Kibana waits for Elasticsearch; check `curl -s "$ES_URL/_cluster/health"`, then check again in a minute (`docker compose logs kibana` shows what it waits for).',
     evidence,
   };
 }
@@ -53,7 +53,7 @@ async function checkStatus(base: string, allowed: readonly string[], ctx: ProbeC
     return {
       ok: false,
       message: `Kibana's overall status is ${level}${summary ? ` (${summary})` : ''}, and this step needs ${allowed.join(' or ')}.`,
-      hint: 'Open http://localhost:5601/status to see which service is not available, and read `docker compose logs kibana`; most often Elasticsearch is still starting.',
+      hint: 'Open the status page of Kibana ($KIBANA_URL/status) to see which service is not available, and read `docker compose logs kibana`; most often Elasticsearch is still starting.',
       evidence: [...evidence, ...answerEvidence(a, 1500)],
     };
   }
@@ -75,7 +75,7 @@ async function checkDataView(base: string, title: string, ctx: ProbeContext): Pr
         titles.length === 0
           ? `Kibana has no data views yet, and this step needs one for ${title}.`
           : `Kibana has no data view for ${title} (it has ${titles.join(', ')}).`,
-      hint: `Create it in Kibana under Stack Management, Data Views, Create data view, with the index pattern ${title} and the timestamp field @timestamp; or run \`curl -X POST localhost:5601/api/data_views/data_view -H 'kbn-xsrf: true' -H 'Content-Type: application/json' -d '{"data_view":{"title":"${title}","timeFieldName":"@timestamp"}}'\`.`,
+      hint: `Create it in Kibana under Stack Management, Data Views, Create data view, with the index pattern ${title} and the timestamp field @timestamp; or run \`curl -X POST "$KIBANA_URL/api/data_views/data_view" -H 'kbn-xsrf: true' -H 'Content-Type: application/json' -d '{"data_view":{"title":"${title}","timeFieldName":"@timestamp"}}'\`.`,
       evidence,
     };
   }

@@ -106,7 +106,7 @@ function hostRefused(base: string, a: HttpAnswer): CheckResult {
   return {
     ok: false,
     message: `The MLflow server at ${origin(base)} refused the request with 403 "Invalid Host header": its host check does not allow the address ${new URL(base).host}.`,
-    hint: `Add it to the server's --allowed-hosts (for example \`--allowed-hosts localhost:5000,127.0.0.1:5000,mlflow:5000\`), then \`docker compose up -d mlflow\`.`,
+    hint: `Use an address the server allows (the stack's --allowed-hosts has localhost and 127.0.0.1 with MLFLOW_PORT of compose/.env, as in $MLFLOW_TRACKING_URI), or add yours there in compose/docker-compose.yml; then \`docker compose up -d mlflow\`.`,
     evidence: answerEvidence(a, 600),
   };
 }

@@ -8,7 +8,8 @@ import type { ProbeContext, ProbeModule } from '../types.ts';
 async function run(spec: TcpProbe, ctx: ProbeContext): Promise<CheckResult> {
   const where = `${spec.host}:${spec.port}`;
   const what = spec.name ? `${spec.name} at ${where}` : where;
-  const o = await tryConnect(spec.host, spec.port, ctx.signal);
+  // A placeholder port ("{{fluentd_port}}") arrives filled in, as the string of a number.
+  const o = await tryConnect(spec.host, Number(spec.port), ctx.signal);
   if (spec.open) {
     if (o.open)
       return { ok: true, message: `Something accepts connections at ${what}.`, evidence: [ev(LABEL.connection, `connected to ${where}`)] };

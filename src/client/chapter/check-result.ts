@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../../protocol/result.ts';
-import { el } from '../dom.ts';
+import { codeSpans, el } from '../dom.ts';
 import { stepName } from './step-state.ts';
 
 /**
@@ -18,10 +18,10 @@ export function showResult(section: HTMLElement, result: CheckResult, stale = fa
   const parts: Node[] = [verdict];
   if (stale) parts.push(el('p', 'tutorial-step__stale', 'This step has changed since this result was recorded: run it again.'));
   // The server puts a diagnosis's cause and fix before the hint too; they are shown on their own.
-  const hintText = (result.hint ?? '')
-    .replace(result.diagnosis?.cause ?? '\0', '')
-    .replace(result.diagnosis?.fix ?? '\0', '')
-    .trim();
+  // A recognised cause's fix is the advice: the probe's general hint (say, "Start it with
+  // `docker compose up -d elasticsearch`" for a container that was never created because its
+  // image could not be downloaded) could contradict it, so it is not shown beside it.
+  const hintText = result.diagnosis ? '' : (result.hint ?? '').trim();
   if (!result.ok && hintText) {
     const hint = el('p', 'tutorial-step__hint');
     hint.append(el('strong', undefined, 'Try this: '), ...codeSpans(hintText));
@@ -66,9 +66,4 @@ export function resultSentence(section: HTMLElement, result: CheckResult): strin
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Text with `backticked` parts as <code>, the way hints name commands. */
-function codeSpans(text: string): Node[] {
-  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', undefined, part) : document.createTextNode(part)));
 }

@@ -34,6 +34,8 @@ export function chapterProgress(
   sections: HTMLElement[],
   summary: ChapterSummary,
   notice: Notice,
+  /** Draws what else a step's progress says (its commands, see commands.ts), after its state and result. */
+  drawn: (section: HTMLElement, progress: StepProgress | undefined) => void = () => {},
 ): ChapterProgress {
   const chapter = summary.id;
 
@@ -55,11 +57,16 @@ export function chapterProgress(
   return {
     show(p, change) {
       if (!change) {
-        for (const section of sections) drawStep(section, p[chapter]?.[section.dataset.step ?? '']);
+        for (const section of sections) {
+          const progress = p[chapter]?.[section.dataset.step ?? ''];
+          drawStep(section, progress);
+          drawn(section, progress);
+        }
       } else if (change.chapter === chapter) {
         const section = stepSection(change.step);
         if (section) {
           drawStep(section, change.progress);
+          drawn(section, change.progress);
           if (change.progress.result) announce(resultSentence(section, change.progress.result));
         }
       }

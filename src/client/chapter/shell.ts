@@ -16,8 +16,14 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
 export interface ChapterShell {
   /** Writes output bytes; `done` once they are on the screen. */
   output(bytes: Uint8Array, done: () => void): void;
-  /** Asks the server to attach this page to the chapter's shell (started if needed). */
+  /** Asks the server to attach this page to the chapter's shell (started if needed), taking it from another tab. */
   attach(): void;
+  /** Another tab uses the shell now: this one says "Detached", sends no keys, and does not take it back by itself. */
+  detach(): void;
+  /** True while another tab uses the shell. */
+  readonly detached: boolean;
+  /** The command that starts the tutorial server again as it ran: the overlay shows it while the server is away. */
+  restartCommand(command: string): void;
   /** Runs `f` once the page is attached to the shell (at once if it is). */
   whenAttached(f: () => void): void;
   /** The server attached the page: the screen comes back from its replay. */
@@ -30,9 +36,16 @@ export interface ChapterShell {
 
 /**
  * Opens the terminal in the dock and links it to the chapter's shell: keystrokes (a large paste
- * in pieces), resizes, the attach on every (re)connect, the replay, the shell's end.
+ * in pieces), resizes, the attach on every (re)connect, the replay, the shell's end, and a tab
+ * that another tab took the shell from. `hooks` hear a key typed in a detached tab and an
+ * attach to another shell than before (the server restarted, or the shell ended).
  */
-export function chapterShell(dock: HTMLElement, conn: Connection, chapter: string): ChapterShell {
+export function chapterShell(
+  dock: HTMLElement,
+  conn: Connection,
+  chapter: string,
+  hooks: { detachedKey(): void; newShell(): void } = { detachedKey() {}, newShell() {} },
+): ChapterShell {
   const screen = dock.querySelector<HTMLElement>('.terminal-dock__screen')!;
   const status = dock.querySelector<HTMLElement>('.terminal-dock__status')!;
   const lost = dock.querySelector<HTMLElement>('.terminal-dock__lost')!;
@@ -45,8 +58,20 @@ export function chapterShell(dock: HTMLElement, conn: Connection, chapter: strin
   // a click that comes earlier (right after loading) waits for that instead of being refused.
   let isAttached = false;
   let pending: (() => void)[] = [];
+  let detached = false;
+  /** The shell this page was last attached to. */
+  let shellId: string | undefined;
+  let connState: ConnectionState = 'connecting';
 
-  const attach = () => conn.send({ type: 'attach', chapter, cols: term.cols, rows: term.rows });
+  const showStatus = () => {
+    status.textContent = detached && connState === 'open' ? 'Detached' : CONNECTION_TEXT[connState];
+  };
+  const attach = () => {
+    detached = false;
+    delete dock.dataset.detached;
+    showStatus();
+    conn.send({ type: 'attach', chapter, cols: term.cols, rows: term.rows });
+  };
 
   // F6 leaves the terminal (xterm keeps Tab for the shell, so without it keyboard focus is trapped).
   term.attachCustomKeyEventHandler((e) => {
@@ -57,6 +82,11 @@ export function chapterShell(dock: HTMLElement, conn: Connection, chapter: strin
     return true;
   });
   term.onData((data) => {
+    if (detached) {
+      // The keys would go nowhere: say where the terminal is and how to get it back.
+      hooks.detachedKey();
+      return;
+    }
     if (shellEnded) {
       shellEnded = false;
       attach();
@@ -74,14 +104,32 @@ export function chapterShell(dock: HTMLElement, conn: Connection, chapter: strin
       i = end;
     }
   });
-  term.onResize(({ cols, rows }) => conn.send({ type: 'resize', cols, rows }));
-  conn.whenOpen(attach);
+  term.onResize(({ cols, rows }) => {
+    if (isAttached) conn.send({ type: 'resize', cols, rows });
+  });
+  conn.whenOpen(() => {
+    if (!detached) attach();
+  });
 
   return {
     output(bytes, done) {
       term.write(bytes, done);
     },
     attach,
+    detach() {
+      detached = true;
+      isAttached = false;
+      delete dock.dataset.attached;
+      dock.dataset.detached = 'true';
+      showStatus();
+    },
+    get detached() {
+      return detached;
+    },
+    restartCommand(command) {
+      const code = lost.querySelector('code');
+      if (code) code.textContent = command;
+    },
     whenAttached(f) {
       if (isAttached) f();
       else pending.push(f);
@@ -93,6 +141,10 @@ export function chapterShell(dock: HTMLElement, conn: Connection, chapter: strin
       refit();
       isAttached = true;
       dock.dataset.attached = 'true';
+      if (m.shell !== undefined) {
+        if (shellId !== undefined && shellId !== m.shell) hooks.newShell();
+        shellId = m.shell;
+      }
       for (const f of pending) f();
       pending = [];
     },
@@ -105,7 +157,8 @@ export function chapterShell(dock: HTMLElement, conn: Connection, chapter: strin
         isAttached = false;
         delete dock.dataset.attached;
       }
-      status.textContent = CONNECTION_TEXT[state];
+      connState = state;
+      showStatus();
       dock.dataset.connection = state;
       lost.hidden = state !== 'lost';
     },

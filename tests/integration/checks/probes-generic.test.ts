@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Check, CheckSchema } from '../../../protocol/probes/index.ts';
@@ -194,7 +194,7 @@ describe('preflight probe', () => {
     expect(r.message).toBe(`Port ${silentPort} is busy: another program listens on it.`);
     expect(r.diagnosis?.id).toBe('port-in-use');
   });
-  it('names the AirPlay Receiver when port 5000 is busy', async () => {
+  it('names no AirPlay Receiver for a busy port 5000 except on macOS', async () => {
     const holder = createServer();
     const bound = await new Promise<boolean>((r) => {
       holder.once('error', () => r(false));
@@ -202,8 +202,13 @@ describe('preflight probe', () => {
     });
     try {
       const r = await check({ kind: 'preflight', docker: false, compose: false, maxMapCount: false, ports: [5000] });
-      expect(r.message).toMatch(/^Port 5000 is busy: another program listens on it; on macOS this is usually the AirPlay Receiver/);
-      expect(r.diagnosis?.cause).toMatch(/AirPlay Receiver/);
+      if (platform() === 'darwin') {
+        expect(r.message).toBe('Port 5000 is busy: another program listens on it; on a Mac this is usually the AirPlay Receiver.');
+        expect(r.diagnosis?.cause).toMatch(/AirPlay Receiver/);
+      } else {
+        expect(r.message).toBe('Port 5000 is busy: another program listens on it.');
+        expect(`${r.message} ${r.hint}`).not.toMatch(/AirPlay|macOS|Mac\b/);
+      }
       if (!bound) console.warn('Port 5000 was already taken on this machine; the test used whatever holds it.');
     } finally {
       if (bound) await new Promise((r) => holder.close(r));
@@ -224,16 +229,21 @@ describe('preflight probe', () => {
   });
   it('fails when more memory is asked for than the machine has free', async () => {
     const r = await check({ kind: 'preflight', docker: false, compose: false, maxMapCount: false, memoryMb: 1e9 });
-    expect(r.message).toMatch(/^Only \d+ MiB of memory are free, and the stack needs about 1000000000 MiB\.$/);
+    expect(r.message).toMatch(
+      /^(Only \d+ MiB of memory are available|Docker's VM has only \d+ MiB of memory), and the stack needs about 1000000000 MiB\.$/,
+    );
   });
-  it('reads vm.max_map_count on Linux and names the sysctl fix when it is low', async () => {
+  it('reads vm.max_map_count on Linux and, when it is low, passes with a warning and the sysctl command for this shell', async () => {
     const { readFileSync } = await import('node:fs');
     const now = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
     const r = await check({ kind: 'preflight', docker: false, compose: false, maxMapCount: true });
-    if (now >= 262144) expect(r.ok).toBe(true);
-    else {
-      expect(r.message).toBe(`vm.max_map_count is ${now}, and Elasticsearch needs at least 262144.`);
-      expect(r.hint).toBe('Run `sudo sysctl -w vm.max_map_count=262144`.');
+    // Single-node Elasticsearch only warns about a low value, so the step does not stay failed.
+    expect(r.ok).toBe(true);
+    if (now < 262144) {
+      const sysctl = process.getuid?.() === 0 ? 'sysctl' : 'sudo sysctl';
+      expect(r.message).toBe(
+        `This machine is ready for the stack. vm.max_map_count is ${now}, below the 262144 Elasticsearch asks for; in this tutorial's single-node mode it only logs a warning about it. To raise it, run \`${sysctl} -w vm.max_map_count=262144\`.`,
+      );
     }
   });
   it('finds Compose v2 missing through `docker compose version` and diagnoses it', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mlflowProbe } from '../../../protocol/probes/mlflow.ts';
 import { runCheck } from '../../../server/checks/engine.ts';
 import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
+import { serviceProbes } from '../../../server/stack/status.ts';
 import { hasVenv, venvBin } from '../../helpers/env.ts';
 import { type MlflowServer, startMlflowServer } from '../../helpers/mlflow-server.ts';
 
@@ -126,5 +127,23 @@ describe('mlflow probe against a real mlflow server on PostgreSQL', () => {
     expect(r.message).toMatch(/^The run stores its artifacts at file:\/\/\S+, not through the server \(mlflow-artifacts:\)\.$/);
     expect(r.hint).toContain('--serve-artifacts');
     expect(r.diagnosis?.id).toBe('mlflow-artifacts-local');
+  });
+});
+
+// Here rather than in a file of its own: one MLflow server start serves both.
+describe('the stack panel (server/stack/status.ts) against the same real mlflow server', () => {
+  const light = (url: string) => serviceProbes({ ...DEFAULT_ENDPOINTS, mlflow: url }).mlflow.ask(AbortSignal.timeout(10_000));
+
+  it('knows it as MLflow, with its version', async () => {
+    const r = await light(server.url);
+    expect(r.state).toBe('up');
+    expect(r.detail).toMatch(/^MLflow \d+\.\d+\.\d+/);
+  });
+
+  it('says so when the server refuses the address it is asked at', async () => {
+    expect(await light(server.url.replace('127.0.0.1', '[::ffff:127.0.0.1]'))).toEqual({
+      state: 'down',
+      detail: 'refuses this address (Invalid Host header); see --allowed-hosts',
+    });
   });
 });

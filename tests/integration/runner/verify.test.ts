@@ -69,6 +69,23 @@ describe('npm run tutorial -- verify', () => {
     expect(readFileSync(join(report.workspace, 'marker.txt'), 'utf8')).toMatch(/^ds-fixture-write-marker-[0-9a-f]+/);
   });
 
+  it("runs what a chapter needs from an earlier chapter first, in the chapter's shell, and only when it is missing", async () => {
+    const state = scratch();
+    const first = await cli(['verify', 'tool-user', '--content', CONTENT, '--state', state]);
+    expect(first.code).toBe(0);
+    // The need's three commands ran, then the chapter's step found the tool on its PATH.
+    expect(first.out).toMatch(/✓ tool-maker\/make-tool \(needed\)\s+failed\s+3\s+passed/);
+    expect(first.out).toMatch(/✓ tool-user\/use-tool\s+failed\s+1\s+passed/);
+    expect(first.out).toMatch(/^verify: 2 passed, 0 failed, 0 skipped$/m);
+    // In the same workspace the need is in place: it is not run again.
+    const again = await cli(['verify', 'tool-user', '--content', CONTENT, '--state', state, '--json']);
+    const report = JSON.parse(again.out) as {
+      ok: boolean;
+      steps: { step: string; need?: boolean; before: { ok: boolean }; commands: unknown[] }[];
+    };
+    expect(report.steps[0]).toMatchObject({ step: 'make-tool', need: true, before: { ok: true }, commands: [] });
+  });
+
   it('interrupts a command that hangs past its deadline', async () => {
     const state = scratch();
     const { code, out } = await cli(['verify', 'hangs', '--content', CONTENT, '--state', state]);
@@ -97,14 +114,14 @@ describe('npm run tutorial -- verify', () => {
   it('names the valid chapters for an unknown one', async () => {
     const { code, err } = await cli(['verify', 'nope', '--content', CONTENT, '--state', scratch()]);
     expect(code).toBe(2);
-    expect(err).toContain('There is no chapter "nope". Chapters: fixture, hangs.');
+    expect(err).toContain('There is no chapter "nope". Chapters: fixture, hangs, tool-maker, tool-user.');
   });
 
   it('lists chapters, steps and check kinds', async () => {
     const { code, out } = await cli(['list', '--json', '--content', CONTENT]);
     expect(code).toBe(0);
     const chapters = JSON.parse(out) as { id: string; steps: { id: string; checks: string[] }[] }[];
-    expect(chapters.map((c) => c.id)).toEqual(['fixture', 'hangs']);
+    expect(chapters.map((c) => c.id)).toEqual(['fixture', 'hangs', 'tool-maker', 'tool-user']);
     expect(chapters[0]!.steps.map((s) => [s.id, s.checks])).toEqual([
       ['write-marker', ['file']],
       ['already-there', ['command']],

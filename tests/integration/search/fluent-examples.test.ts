@@ -89,7 +89,11 @@ describe('logging/fluentd_test.py (handler built in code)', () => {
   let events: ReceivedEvent[];
 
   beforeAll(async () => {
-    run = await runScript('logging/fluentd_test.py', { FLUENTD_HOST: fake.host, FLUENTD_PORT: String(fake.port), TUTORIAL_MARKER: marker });
+    run = await runScript('logging/fluentd_test.py', {
+      FLUENTD_HOST: fake.host,
+      FLUENTD_FORWARD_PORT: String(fake.port),
+      TUTORIAL_MARKER: marker,
+    });
   });
 
   it('exits 0 and prints the marker', () => {
@@ -139,7 +143,7 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
   beforeAll(async () => {
     run = await runScript('logging/fluentd_with_config.py', {
       FLUENTD_HOST: fake.host,
-      FLUENTD_PORT: String(fake.port),
+      FLUENTD_FORWARD_PORT: String(fake.port),
       TUTORIAL_MARKER: marker,
     });
   });
@@ -186,7 +190,7 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
 describe('the scripts without a marker or without fluentd', () => {
   it('adds no marker field when TUTORIAL_MARKER is not set', async () => {
     const before = fake.received.length;
-    const env: Record<string, string> = { FLUENTD_HOST: fake.host, FLUENTD_PORT: String(fake.port), TUTORIAL_MARKER: '' };
+    const env: Record<string, string> = { FLUENTD_HOST: fake.host, FLUENTD_FORWARD_PORT: String(fake.port), TUTORIAL_MARKER: '' };
     const run = await runScript('logging/fluentd_test.py', env);
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('marker:');
@@ -206,7 +210,11 @@ describe('the scripts without a marker or without fluentd', () => {
       });
     });
     for (const script of ['logging/fluentd_test.py', 'logging/fluentd_with_config.py']) {
-      const run = await runScript(script, { FLUENTD_HOST: '127.0.0.1', FLUENTD_PORT: String(port), TUTORIAL_MARKER: newMarker('down') });
+      const run = await runScript(script, {
+        FLUENTD_HOST: '127.0.0.1',
+        FLUENTD_FORWARD_PORT: String(port),
+        TUTORIAL_MARKER: newMarker('down'),
+      });
       expect(run.code, script).toBe(1);
       expect(run.stderr, script).toContain(`Could not send the log records to fluentd at 127.0.0.1:${port}`);
       expect(run.stderr, script).toContain('docker compose -f compose/docker-compose.yml ps fluentd');

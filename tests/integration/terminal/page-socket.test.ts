@@ -152,11 +152,16 @@ describe('TerminalSockets against hostile messages', () => {
     expect(await ask({ type: 'run', chapter: 'term-a', step: 'no-such-step', index: 0 })).toEqual({
       type: 'error',
       code: 'unknown-step',
-      message: 'The chapter "term-a" has no step "no-such-step". Its steps: succeeds, fails, sleeps.',
+      message: 'The chapter "term-a" has no step "no-such-step". Its steps: succeeds, fails, sleeps, three, bang, writes-note, exports.',
     });
     expect(await ask({ type: 'run', chapter: 'term-a', step: 'succeeds', index: 5 })).toMatchObject({ code: 'unknown-command' });
     expect(await ask({ type: 'stop-chapter', chapter: 'no-such-chapter' })).toMatchObject({ code: 'unknown-chapter' });
-    expect(await ask({ type: 'input', data: 'ls\r' })).toMatchObject({ code: 'not-attached' });
+    // Words for the learner, not the protocol's ("send attach first").
+    expect(await ask({ type: 'input', data: 'ls\r' })).toEqual({
+      type: 'error',
+      code: 'not-attached',
+      message: 'This tab is not using the chapter\'s terminal right now. Press "Use it here" to use it in this tab.',
+    });
     await client.close();
   });
 

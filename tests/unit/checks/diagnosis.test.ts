@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, withDiagnosis } from '../../../server/checks/diagnosis.ts';
+import { diagnose, explainFailedCommand, withDiagnosis } from '../../../server/checks/diagnosis.ts';
 import { SIGNATURES } from '../../../server/checks/signatures.ts';
 
 /**
@@ -81,7 +81,7 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     id: 'port-in-use',
     label: 'Command output (last 40 lines)',
     text: 'Error response from daemon: Ports are not available: exposing port TCP 127.0.0.1:5000 -> 0.0.0.0:0: listen tcp 127.0.0.1:5000: bind: address already in use',
-    cause: /AirPlay Receiver/,
+    cause: /^Another program already listens on port 5000/,
   },
   {
     id: 'port-in-use',
@@ -115,6 +115,12 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     text: 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host',
   },
   {
+    id: 'containers-not-created',
+    label: 'Container state',
+    text: 'no container with labels com.docker.compose.project=dstack, com.docker.compose.service=elasticsearch',
+    cause: /^Compose has not created the elasticsearch container yet/,
+  },
+  {
     id: 'dvc-already-tracked-by-git',
     label: 'Command output (last 40 lines)',
     text: "ERROR: output 'data' is already tracked by SCM (e.g. Git).\n    You can remove it from Git, then add to DVC.\n        To stop tracking from Git:\n            git rm -r --cached 'data'\n            git commit -m \"stop tracking data\"",
@@ -130,6 +136,19 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     label: 'Command output (last 40 lines)',
     text: 'WARNING: Some of the cache files do not exist neither locally nor on remote. Missing cache files:\nname: data/images.csv, md5: 3c5bd5f29d5c4b1b7e8d2f2a8c1e9b0a\nERROR: failed to pull data from the cloud - Checkout failed for following targets:\ndata\nIs your cache up to date?',
   },
+  // What bash 5.2 prints: at an interactive prompt, under `bash -c` (a check's command), and for a path.
+  {
+    id: 'command-not-found',
+    label: 'Terminal output of `dvc init` (last 40 lines)',
+    text: 'dvc init\nbash: dvc: command not found\n(.venv) $ ',
+  },
+  { id: 'command-not-found', label: 'Command output (last 40 lines)', text: 'bash: line 1: dvc: command not found' },
+  {
+    id: 'command-not-found',
+    label: 'Terminal output of `.venv/bin/pip install -r requirements.txt` (last 40 lines)',
+    text: 'bash: .venv/bin/pip: No such file or directory',
+  },
+  { id: 'interrupted', label: 'Exit status in the terminal', text: '130' },
 ];
 
 describe('diagnosis signatures', () => {
@@ -148,7 +167,7 @@ describe('diagnosis signatures', () => {
     expect(new Set(SIGNATURES.map((s) => s.id)).size).toBe(SIGNATURES.length);
     for (const s of SIGNATURES) {
       for (const t of [s.cause, s.fix]) {
-        const text = typeof t === 'function' ? t('5000') : t;
+        const text = typeof t === 'function' ? t('5000', {}) : t;
         expect(text).toMatch(/^[A-Z].*\.$/s);
         expect(text).not.toMatch(/^Error:|!/);
       }
@@ -183,5 +202,129 @@ describe('diagnosis signatures', () => {
     expect(failed.hint).toMatch(/^MLflow refused the request .* Look at the answer\.$/s);
     const passed = withDiagnosis({ ok: true, message: 'Fine.', evidence });
     expect(passed.diagnosis).toBeUndefined();
+  });
+
+  describe('advice for the learner’s machine', () => {
+    const busy5000 = [{ label: 'Command output (last 40 lines)', text: 'listen tcp 127.0.0.1:5000: bind: address already in use' }];
+    const lowMapCount = [{ label: 'Container logs (last 50 lines)', text: 'max virtual memory areas vm.max_map_count [65530] is too low' }];
+
+    it('names the AirPlay Receiver for port 5000 on macOS only', () => {
+      const mac = diagnose(busy5000, SIGNATURES, { host: { platform: 'darwin', root: false } });
+      expect(mac?.cause).toBe('Another program already listens on port 5000; on a Mac this is usually the AirPlay Receiver.');
+      expect(mac?.fix).toMatch(/^Turn off the AirPlay Receiver \(System Settings, General, AirDrop & Handoff\), or find the program with/);
+      const linux = diagnose(busy5000, SIGNATURES, { host: { platform: 'linux', root: false } });
+      expect(linux?.cause).toBe('Another program already listens on port 5000.');
+      expect(`${linux?.cause} ${linux?.fix}`).not.toMatch(/AirPlay|macOS|Mac\b/);
+      expect(linux?.fix).toBe(
+        'Find the program with `lsof -nP -iTCP:5000 -sTCP:LISTEN` and stop it. Or give the service another port in compose/.env. Then run `docker compose up -d` again.',
+      );
+    });
+
+    it('says sudo for vm.max_map_count only where the shell is not root', () => {
+      expect(diagnose(lowMapCount, SIGNATURES, { host: { platform: 'linux', root: false } })?.fix).toMatch(
+        /^Run `sudo sysctl -w vm\.max_map_count=262144`/,
+      );
+      const root = diagnose(lowMapCount, SIGNATURES, { host: { platform: 'linux', root: true } });
+      expect(root?.fix).toMatch(/^Run `sysctl -w vm\.max_map_count=262144`/);
+      expect(root?.fix).not.toContain('sudo');
+    });
+
+    it('sends a missing container back to the images step, not to `up -d <service>`', () => {
+      const d = diagnose([
+        {
+          label: 'Container state',
+          text: 'no container with labels com.docker.compose.project=dstack, com.docker.compose.service=elasticsearch',
+        },
+      ]);
+      expect(d?.fix).toMatch(/^Run `docker compose -f compose\/docker-compose\.yml create`/);
+      expect(d?.fix).not.toMatch(/up -d/);
+    });
+  });
+
+  it("reads a 130 only as the exit status of a command in the terminal, not of a check's own command", () => {
+    expect(diagnose([{ label: 'Exit status', text: '130' }])).toBeUndefined();
+  });
+});
+
+describe('explainFailedCommand', () => {
+  const venvMissing = {
+    ok: false,
+    message: 'The virtual environment in .venv cannot import mlflow, dvc, fluent and yaml yet.',
+    hint: 'Run the step again.',
+    evidence: [{ label: 'Exit status', text: '1' }],
+  };
+  const installedBy = (program: string) =>
+    program === 'dvc' ? { step: 'Create the Python environment', chapter: 'Before you start' } : undefined;
+
+  it('says the learner interrupted a command stopped with Ctrl-C, not what the check found missing', () => {
+    const pip = '.venv/bin/pip install -r requirements.txt';
+    const r = explainFailedCommand(venvMissing, {
+      command: pip,
+      exitCode: 130,
+      output: `${pip}\r\nCollecting mlflow\r\n^C\r\nERROR: Operation cancelled by user\r\n`,
+    });
+    expect(r.message).toBe(`You interrupted \`${pip}\` (Ctrl-C) before it finished, so this step is not done yet.`);
+    expect(r.message).not.toMatch(/cannot import/);
+    expect(r.hint).toMatch(/^The command was interrupted \(Ctrl-C\).* Press Run on it again and let it finish/);
+    expect(r.diagnosis?.id).toBe('interrupted');
+    // What the check found stays in the evidence, after what the terminal showed.
+    expect(r.evidence.map((e) => e.label)).toEqual([
+      'Exit status in the terminal',
+      `Terminal output of \`${pip}\` (last 40 lines)`,
+      'What the check found',
+      'Exit status',
+    ]);
+    expect(r.evidence[1]?.text).toBe(`${pip}\nCollecting mlflow\n^C\nERROR: Operation cancelled by user`);
+  });
+
+  it('names the missing program and the step that installs it', () => {
+    const r = explainFailedCommand(
+      venvMissing,
+      { command: 'dvc init', exitCode: 127, output: 'dvc init\r\nbash: dvc: command not found\r\n' },
+      { installedBy },
+    );
+    expect(r.message).toBe('`dvc init` did not run: this terminal has no program called dvc.');
+    expect(r.hint).toBe(
+      'dvc is installed by “Create the Python environment” in “Before you start”, which this workspace has not done yet. Run that step first (Catch me up at the top of this chapter runs it for you), then run this command again.',
+    );
+  });
+
+  it('says when the virtualenv has the program but this terminal does not use it', () => {
+    const r = explainFailedCommand(
+      venvMissing,
+      { command: 'dvc init', exitCode: 127, output: 'bash: dvc: command not found\r\n' },
+      {
+        installedBy,
+        inVirtualenv: (p) => p === 'dvc',
+      },
+    );
+    expect(r.message).toBe('`dvc init` did not run: this terminal has no program called dvc.');
+    expect(r.hint).toBe(
+      "dvc is in the workspace's virtual environment (.venv), but this terminal started before it was there and does not use it. Activate it in this terminal with `. .venv/bin/activate`, then run the command again.",
+    );
+  });
+
+  it('says plainly that a program nobody installs is not there', () => {
+    const r = explainFailedCommand(
+      venvMissing,
+      { command: 'dcv init', exitCode: 127, output: 'bash: dcv: command not found\r\n' },
+      { installedBy },
+    );
+    expect(r.message).toBe('`dcv init` did not run: this terminal has no program called dcv.');
+    expect(r.hint).toBe(
+      "There is no program called dcv here: it is not installed, or not on this terminal's PATH. Check the spelling of dcv; if it is a program you need, install it and run the command again.",
+    );
+  });
+
+  it("keeps the check's words when the terminal shows no known failure, and leaves a passing check alone", () => {
+    const other = explainFailedCommand(venvMissing, {
+      command: 'git commit -m x',
+      exitCode: 1,
+      output: 'nothing to commit, working tree clean\r\n',
+    });
+    expect(other.message).toBe(venvMissing.message);
+    expect(other.evidence[0]).toEqual({ label: 'Exit status in the terminal', text: '1' });
+    const passed = { ok: true, message: 'Fine.', evidence: [] };
+    expect(explainFailedCommand(passed, { command: 'x', exitCode: 130, output: '' })).toBe(passed);
   });
 });

@@ -23,9 +23,12 @@ describe('runCheck', () => {
         return { ok: true, message: 'Fine.', evidence: [] };
       }),
     };
-    await runCheck(probe('{{es}} {{kibana}} {{mlflow}} {{adminer}} {{fluentd_monitor}} {{workspace}} {{ marker }}'), { ...base, modules });
+    await runCheck(
+      probe('{{es}} {{kibana}} {{mlflow}} {{adminer}} {{fluentd_host}}:{{fluentd_port}} {{fluentd_monitor}} {{workspace}} {{ marker }}'),
+      { ...base, modules },
+    );
     expect(seen[0]).toBe(
-      'http://127.0.0.1:9200 http://127.0.0.1:5601 http://127.0.0.1:5000 http://127.0.0.1:8080 http://127.0.0.1:24220 /home/learner/ws ds-ch-st-0123abcd',
+      'http://127.0.0.1:9200 http://127.0.0.1:5601 http://127.0.0.1:5001 http://127.0.0.1:8080 127.0.0.1:24224 http://127.0.0.1:24220 /home/learner/ws ds-ch-st-0123abcd',
     );
   });
 

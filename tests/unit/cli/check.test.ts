@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,5 +56,23 @@ describe('npm run check', () => {
     expect(r.err).toBe(
       'There is no chapter or step "first/nope". Valid ids: first, first/shell-works, first/always-fails, second, second/has-file.\n',
     );
+  });
+
+  it("asks the services where the workspace's compose/.env puts them", async () => {
+    // The issue this pins: with MLFLOW_PORT=5099 the checks asked 127.0.0.1:5000 all the same.
+    const ws = join(workspace, 'moved');
+    mkdirSync(join(ws, 'compose'), { recursive: true });
+    writeFileSync(join(ws, 'compose', '.env'), 'MLFLOW_PORT=5099\n');
+    let out = '';
+    const steps = ['tracking-experiments/tracking-uri', 'tracking-experiments/first-run', 'mlflow-server/proxied-artifacts'];
+    for (const step of steps) {
+      const code = await main([step, '--json', '--workspace', ws], (t) => {
+        out += t;
+      });
+      expect(code).toBe(1);
+    }
+    const outcomes = out.match(/127\.0\.0\.1:\d+/g) ?? [];
+    expect(outcomes.length).toBeGreaterThanOrEqual(steps.length);
+    expect(new Set(outcomes)).toEqual(new Set(['127.0.0.1:5099']));
   });
 });

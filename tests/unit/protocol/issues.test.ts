@@ -75,8 +75,8 @@ describe('a bad chapter at `astro build`', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) {
       const fm = parseYaml(frontmatterOf(readFileSync(join(docs, f), 'utf8')) ?? '');
-      const { goal, time, steps } = (await schema.parseAsync(fm)) as Record<string, unknown>;
-      expect({ goal, time, steps }, f).toEqual(ChapterFieldsSchema.parse(fm));
+      const { goal, time, needs, steps } = (await schema.parseAsync(fm)) as Record<string, unknown>;
+      expect({ goal, time, needs, steps }, f).toEqual(ChapterFieldsSchema.parse(fm));
     }
   });
 });

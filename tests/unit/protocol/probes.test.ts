@@ -27,7 +27,7 @@ describe('service probe schemas', () => {
     });
     const parts = (check as { all: Record<string, unknown>[] }).all;
     expect(parts[1]).toMatchObject({ atLeast: 1 });
-    expect(parts[3]).toMatchObject({ type: 'elasticsearch', maxRetryCount: 0 });
+    expect(parts[3]).toMatchObject({ type: 'elasticsearch' });
     expect(parts[5]).toMatchObject({ repo: '.' });
   });
 

@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROGRESS_FILE, ProgressFileSchema, ProgressStore } from '../../../server/tutorial/progress.ts';
+import { PROGRESS_FILE, ProgressFileSchema, ProgressStore, workspaceKey } from '../../../server/tutorial/progress.ts';
 
 const dirs: string[] = [];
 function stateDir(): string {
@@ -34,8 +45,12 @@ describe('ProgressStore', () => {
     await a.set('stack', 'compose-up', { ...passed, at: '2026-03-02T10:00:00.000Z' }, 'hash-1');
     const file = JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8'));
     expect(file).toEqual({
-      version: 1,
-      chapters: { stack: { 'compose-up': { ...passed, at: '2026-03-02T10:00:00.000Z', contentHash: 'hash-1' } } },
+      version: 2,
+      workspaces: {
+        [join(realpathSync(dir), 'workspace')]: {
+          chapters: { stack: { 'compose-up': { ...passed, at: '2026-03-02T10:00:00.000Z', contentHash: 'hash-1' } } },
+        },
+      },
     });
     const b = ProgressStore.open(dir);
     expect(b.snapshot({ stack: { 'compose-up': 'hash-1' } })).toEqual({
@@ -63,7 +78,7 @@ describe('ProgressStore', () => {
     const store = ProgressStore.open(dir);
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.set('many', `step-${i}`, passed, `h${i}`)));
     const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
-    expect(Object.keys(file.chapters.many ?? {})).toHaveLength(50);
+    expect(Object.keys(Object.values(file.workspaces)[0]?.chapters.many ?? {})).toHaveLength(50);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -83,10 +98,10 @@ describe('ProgressStore', () => {
 
   it('sets aside a file of another format version instead of misreading it', () => {
     const dir = stateDir();
-    writeFileSync(join(dir, PROGRESS_FILE), JSON.stringify({ version: 2, steps: [] }));
+    writeFileSync(join(dir, PROGRESS_FILE), JSON.stringify({ version: 3, steps: [] }));
     const warnings: string[] = [];
     ProgressStore.open(dir, (m) => warnings.push(m));
-    expect(warnings[0]).toMatch(/its format version is 2, not 1/);
+    expect(warnings[0]).toMatch(/its format version is 3, not 2/);
   });
 
   it('never leaves a torn file when the writing process is killed mid-write', async () => {
@@ -132,7 +147,57 @@ for (let i = 0; ; i++) {
     const b = ProgressStore.open(dir);
     await Promise.all([a.set('x', 'from-a', passed, 'h'), b.set('x', 'from-b', passed, 'h')]);
     const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
-    expect(Object.keys(file.chapters.x ?? {})).toHaveLength(1);
+    expect(Object.keys(Object.values(file.workspaces)[0]?.chapters.x ?? {})).toHaveLength(1);
+  });
+});
+
+describe('ProgressStore, per workspace', () => {
+  it('keeps the progress of each workspace apart in one state folder', async () => {
+    const dir = stateDir();
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    for (const w of [first, second]) mkdirSync(w);
+    const a = ProgressStore.open(dir, undefined, first);
+    await a.set('dvc', 'init-repos', passed, 'h');
+    // An empty workspace shows none of it.
+    expect(ProgressStore.open(dir, undefined, second).snapshot()).toEqual({});
+    const b = ProgressStore.open(dir, undefined, second);
+    await b.set('stack', 'compose-up', passed, 'h');
+    // Each write keeps the other workspace's progress, even from another store on the same file.
+    expect(Object.keys(ProgressStore.open(dir, undefined, first).snapshot())).toEqual(['dvc']);
+    expect(Object.keys(ProgressStore.open(dir, undefined, second).snapshot())).toEqual(['stack']);
+    const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
+    expect(Object.keys(file.workspaces).sort()).toEqual([realpathSync(first), realpathSync(second)]);
+  });
+
+  it('names a workspace by its real path: a symlink, a relative path or a trailing slash is the same folder', async () => {
+    const dir = stateDir();
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    symlinkSync(real, join(dir, 'link'));
+    await ProgressStore.open(dir, undefined, join(dir, 'link')).set('a', 's', passed, 'h');
+    expect(Object.keys(ProgressStore.open(dir, undefined, `${real}/`).snapshot())).toEqual(['a']);
+    expect(workspaceKey(join(dir, 'link'))).toBe(realpathSync(real));
+    expect(workspaceKey(join(dir, 'not-made-yet'))).toBe(join(dir, 'not-made-yet'));
+  });
+
+  it('reads a file of version 1 as the progress of the default workspace, and writes version 2', async () => {
+    const dir = stateDir();
+    const old = { stack: { 'compose-up': { ...passed, at: '2026-03-02T10:00:00.000Z', contentHash: 'h' } } };
+    writeFileSync(join(dir, PROGRESS_FILE), JSON.stringify({ version: 1, chapters: old }));
+    const warnings: string[] = [];
+    const other = join(dir, 'elsewhere');
+    mkdirSync(other);
+    // Another workspace starts empty: the old progress was made in the default one.
+    expect(ProgressStore.open(dir, (m) => warnings.push(m), other).snapshot()).toEqual({});
+    const fallback = ProgressStore.open(dir, (m) => warnings.push(m));
+    expect(fallback.workspace).toBe(join(realpathSync(dir), 'workspace'));
+    expect(fallback.snapshot()).toEqual({ stack: { 'compose-up': { ...passed, at: '2026-03-02T10:00:00.000Z' } } });
+    expect(warnings).toEqual([]);
+    await fallback.set('stack', 'read-logs', passed, 'h');
+    const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
+    expect(file.version).toBe(2);
+    expect(Object.keys(file.workspaces[fallback.workspace]?.chapters.stack ?? {})).toEqual(['compose-up', 'read-logs']);
   });
 
   it('a link planted at a temp path is not followed: the file it points to stays untouched', async () => {
@@ -145,9 +210,9 @@ for (let i = 0; ; i++) {
     const store = ProgressStore.open(dir);
     for (let i = 0; i < 5; i++) await store.set('a', `s${i}`, passed, 'h');
     expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
-    expect(Object.keys(ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8'))).chapters.a ?? {})).toHaveLength(
-      5,
-    );
+    const file = ProgressFileSchema.parse(JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')));
+    const [only] = Object.values(file.workspaces);
+    expect(Object.keys(only?.chapters.a ?? {})).toHaveLength(5);
   });
 
   it('a link in place of progress.json is neither read nor written through: it is set aside', async () => {

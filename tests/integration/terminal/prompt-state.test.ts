@@ -1,0 +1,159 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LineState, TerminalSession } from '../../../server/terminal/session.ts';
+import { pollUntil } from '../../helpers/net.ts';
+
+/**
+ * The prompt line's state as the server knows it (server/terminal/prompt-state.ts), from a real
+ * bash in a real pty with the tutorial's shell integration, driven with the keys a learner types.
+ */
+describe('PromptState', () => {
+  let dir: string;
+  let session: TerminalSession;
+
+  const open = async (cols = 100) => {
+    session = new TerminalSession({
+      name: 'prompt',
+      cwd: dir,
+      shellsDir: join(dir, 'shells'),
+      env: process.env,
+      cols,
+      rows: 24,
+      replayLimit: 256 * 1024,
+    });
+    await session.started(10_000);
+    await until((s) => s.kind === 'empty', 'the first empty prompt');
+  };
+  /** Polls the settled line state until `ok` holds. */
+  const until = (ok: (s: LineState) => boolean, what: string) => {
+    let last: LineState | undefined;
+    return pollUntil(
+      async () => {
+        last = await session.lineState();
+        return ok(last) ? last : undefined;
+      },
+      () => `${what} (the line is ${JSON.stringify(last)})`,
+    );
+  };
+  /** A command that runs until the test lets it end (a file appears), reading no input meanwhile. */
+  const gate = () => join(dir, 'go');
+  const waitingCommand = () => `until [ -e ${gate()} ]; do sleep 0.02; done`;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'prompt-state-'));
+    mkdirSync(join(dir, 'shells'), { mode: 0o700 });
+    await open();
+  });
+  afterEach(async () => {
+    await session?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an empty prompt is empty; typed text is text; erased again with Backspace it is empty', async () => {
+    session.input('ec');
+    expect(await until((s) => s.kind === 'text', 'the typed text')).toEqual({ kind: 'text', text: 'ec' });
+    session.input('\x7f\x7f');
+    await until((s) => s.kind === 'empty', 'the line to be empty again');
+  });
+
+  it('arrow keys, Home, End and Ctrl-L on an empty line leave it empty', async () => {
+    session.input('\x1b[D\x1b[C\x1b[H\x1b[F');
+    expect(await session.lineState()).toEqual({ kind: 'empty' });
+    session.input('\x0c');
+    expect(await session.lineState()).toEqual({ kind: 'empty' });
+    session.input('x\x0c');
+    expect(await until((s) => s.kind === 'text', 'the text after Ctrl-L redrew the prompt')).toEqual({ kind: 'text', text: 'x' });
+  });
+
+  it('Ctrl-U and Ctrl-C empty the line', async () => {
+    session.input('echo one');
+    await until((s) => s.kind === 'text', 'the text');
+    session.input('\x15');
+    await until((s) => s.kind === 'empty', 'Ctrl-U to empty it');
+    session.input('echo two');
+    await until((s) => s.kind === 'text', 'the text');
+    session.input('\x03');
+    await until((s) => s.kind === 'empty', 'Ctrl-C to give a fresh prompt');
+  });
+
+  it('a line longer than the terminal is wide is text across its rows, and empty once erased', async () => {
+    await session.close();
+    await open(40);
+    const long = `echo ${'x'.repeat(90)}`;
+    session.input(long);
+    expect(await until((s) => s.kind === 'text' && s.text === long, 'the whole wrapped line')).toEqual({ kind: 'text', text: long });
+    session.input('\x7f'.repeat(long.length));
+    await until((s) => s.kind === 'empty', 'the line erased key by key');
+  });
+
+  it('Tab Tab asks "Display all …?" and pages the list: both are elsewhere, and clearLine brings back an empty prompt', async () => {
+    session.input('\t\t');
+    const question = await until((s) => s.kind === 'elsewhere', 'the completion question');
+    expect(question).toMatchObject({ kind: 'elsewhere', text: expect.stringMatching(/^Display all \d+ possibilities\? \(y or n\)$/) });
+    session.input('y');
+    expect(await until((s) => s.kind === 'elsewhere' && s.text.includes('--More--'), 'the pager')).toMatchObject({ text: '--More--' });
+    expect(await session.clearLine()).toEqual({ kind: 'empty' });
+  });
+
+  it('a running command is busy with its line; text typed meanwhile waits on the next prompt line', async () => {
+    const command = waitingCommand();
+    session.input(`${command}\r`);
+    expect(await until((s) => s.kind === 'busy', 'the command to run')).toEqual({ kind: 'busy', command });
+    session.input('echo TYPED-AHEAD');
+    // Still busy: the shell has not read it; the terminal only echoes it.
+    expect(await session.lineState()).toEqual({ kind: 'busy', command });
+    writeFileSync(gate(), '');
+    expect(await until((s) => s.kind !== 'busy', 'the prompt')).toEqual({ kind: 'text', text: 'echo TYPED-AHEAD' });
+  });
+
+  it('clearLine interrupts a running command and gives an empty prompt', async () => {
+    session.input(`${waitingCommand()}\r`);
+    await until((s) => s.kind === 'busy', 'the command to run');
+    expect(await session.clearLine()).toEqual({ kind: 'empty' });
+  });
+
+  it('reports the line the shell ran (OSC 633;E), as written or with typed-ahead text before it', async () => {
+    const command = String.raw`echo "a;b" 'c\d' $((1 + 2)) é€😀`;
+    const ran = await session.typeCommand(command);
+    expect(ran).toEqual({ executed: true, exitCode: 0, ran: command });
+    // The command's end comes before its prompt: wait for the prompt, as a Run does.
+    await until((s) => s.kind === 'empty', 'the prompt');
+    // Keys that go in before the command are on the line before it: the shell runs them together.
+    session.input('echo TYPED-AHEAD; ');
+    expect(await session.typeCommand('echo "hello from the tutorial"')).toEqual({
+      executed: true,
+      exitCode: 0,
+      ran: 'echo TYPED-AHEAD; echo "hello from the tutorial"',
+    });
+  });
+
+  it('an Enter on an empty line and a Ctrl-C at the prompt end a round without a command', async () => {
+    let end = session.nextCommandEnd();
+    session.input('\r');
+    expect(await end).toEqual({ executed: false, exitCode: 0 });
+    await until((s) => s.kind === 'empty', 'the prompt');
+    end = session.nextCommandEnd();
+    session.input('abc\x03');
+    expect(await end).toEqual({ executed: false, exitCode: 130 });
+  });
+
+  it('keeps the prompt marked when PS1 changes, as a virtualenv activate script does', async () => {
+    await session.typeCommand('PS1="(venv) $PS1"');
+    await until((s) => s.kind === 'empty', 'the new prompt');
+    session.input('x');
+    expect(await until((s) => s.kind === 'text', 'the text')).toEqual({ kind: 'text', text: 'x' });
+    session.input('\x15');
+    expect(await session.typeCommand('echo still marked')).toMatchObject({ ran: 'echo still marked' });
+  });
+
+  it('takes no prompt or command end from output that imitates them while a command runs', async () => {
+    const command = `printf '\\033]133;B\\007\\033]133;D;0\\007'; ${waitingCommand()}`;
+    session.input(`${command}\r`);
+    expect(await until((s) => s.kind === 'busy', 'the command to run')).toEqual({ kind: 'busy', command });
+    expect(session.busy).toBe(true);
+    writeFileSync(gate(), '');
+    await until((s) => s.kind === 'empty', 'the prompt after it');
+  });
+});
