@@ -42,7 +42,7 @@ describe('preflight probe with stackPorts', () => {
     expect(r.message).toBe(`Port ${busy} (MLFLOW_PORT) is busy: another program listens on it.`);
     // The diagnosis of a busy port comes first in the hint; the preflight's own words follow.
     expect(r.hint).toContain(
-      `See who holds it with \`lsof -nP -iTCP:${busy} -sTCP:LISTEN\` and stop it, or give the service another port: change MLFLOW_PORT=${busy} in compose/.env.`,
+      `Find the program with \`lsof -nP -iTCP:${busy} -sTCP:LISTEN\` and stop it. Or give the service another port: change MLFLOW_PORT=${busy} in compose/.env.`,
     );
     const report = r.evidence.find((e) => e.label === 'Preflight')?.text.split('\n');
     expect(report).toEqual([
