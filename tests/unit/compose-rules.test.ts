@@ -27,6 +27,7 @@ const DATABASE = 'mlflow';
 interface Service {
   image?: string;
   build?: { context: string; args?: Record<string, string> };
+  pull_policy?: string;
   command?: string[] | string;
   environment?: string[] | Record<string, string>;
   ports?: (string | { host_ip?: string; published?: string | number })[];
@@ -163,6 +164,8 @@ describe('compose/docker-compose.yml: project rules', () => {
     }
     for (const [key, value] of Object.entries(envFile)) {
       if (key.endsWith('_IMAGE')) expect(value, key).toMatch(/:[^:/]*\d[^:/]*$/);
+      // A base image's tag alone (the Dockerfile names the image): FROM python:${PYTHON_IMAGE_TAG}.
+      if (key.endsWith('_IMAGE_TAG')) expect(value, key).toMatch(/^[\w.-]*\d[\w.-]*$/);
       expect(value, key).not.toMatch(/:latest$/);
     }
   });
@@ -177,9 +180,40 @@ describe('compose/docker-compose.yml: project rules', () => {
         // A bare `docker build` of the folder gives the same image as compose.
         expect(dockerfile, `${name}/Dockerfile ARG ${arg}`).toContain(`ARG ${arg}=${value}\n`);
       }
-      // The base image itself comes from a build argument, so it is pinned in .env too.
-      expect(dockerfile).toMatch(/^FROM \$\{[A-Z_]+_IMAGE\}$/m);
+      // The base image's tag comes from a build argument, so it is pinned in .env too.
+      expect(dockerfile).toMatch(/^FROM [a-z0-9./-]+:\$\{[A-Z_]+_IMAGE_TAG\}$/m);
     }
+  });
+
+  it('never pulls the images it builds, and names them by every build input', () => {
+    for (const name of ['fluentd', 'mlflow']) {
+      const service = compose.services[name]!;
+      // Without it, `up` asks a registry for the image first ("pull access denied"), and would
+      // run whatever someone published under that name.
+      expect(service.pull_policy, name).toBe('build');
+      // A changed .env value changes the tag: the image says what it was built from.
+      for (const [arg, value] of Object.entries(service.build!.args!)) expect(service.image, `${name} tag has ${arg}`).toContain(value);
+    }
+    for (const [name, service] of services) if (!service.build) expect(service.pull_policy, name).toBeUndefined();
+  });
+
+  it("pins every Python package of the MLflow image with its hashes, at .env's versions", () => {
+    const lock = readFileSync(join(COMPOSE_DIR, 'mlflow', 'requirements.txt'), 'utf8');
+    const requirements = lock.split(/\n(?=[a-z0-9])/i).filter((r) => /^[a-z0-9]/i.test(r));
+    expect(requirements.length).toBeGreaterThan(50);
+    for (const r of requirements) {
+      expect(r, r.split('\n')[0]).toMatch(/^[a-z0-9._-]+==[\w.+!-]+ \\\n/i);
+      expect(r, r.split('\n')[0]).toMatch(/--hash=sha256:[0-9a-f]{64}/);
+    }
+    expect(lock).toMatch(new RegExp(`^mlflow==${envFile.MLFLOW_VERSION!.replaceAll('.', '\\.')} \\\\$`, 'm'));
+    expect(lock).toMatch(new RegExp(`^psycopg2-binary==${envFile.PSYCOPG2_VERSION!.replaceAll('.', '\\.')} \\\\$`, 'm'));
+    const input = readFileSync(join(COMPOSE_DIR, 'mlflow', 'requirements.in'), 'utf8');
+    expect(input.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      `mlflow==${envFile.MLFLOW_VERSION}`,
+      `psycopg2-binary==${envFile.PSYCOPG2_VERSION}`,
+    ]);
+    const dockerfile = readFileSync(join(COMPOSE_DIR, 'mlflow', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/pip install --no-cache-dir --require-hashes --only-binary=:all: -r \/tmp\/requirements\.txt/);
   });
 
   it('publishes every port on 127.0.0.1 only, each host port overridable by a variable', () => {
@@ -256,7 +290,7 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(dockerfile).toMatch(
       /gem install [^\n]*--conservative fluent-plugin-elasticsearch -v "\$\{FLUENT_PLUGIN_ELASTICSEARCH_VERSION\}"/,
     );
-    expect(envFile.FLUENTD_IMAGE).toMatch(/^fluent\/fluentd:v1\.19\.\d+-debian-[\d.]+$/);
+    expect(envFile.FLUENTD_IMAGE_TAG).toMatch(/^v1\.19\.\d+-debian-[\d.]+$/);
   });
 
   it(`names one database, ${DATABASE}, everywhere: PostgreSQL, its healthcheck, MLflow's backend URI and the docs`, () => {
