@@ -274,6 +274,8 @@ describe('compose/docker-compose.yml: project rules', () => {
   it('runs Elasticsearch as a local single node without security, and Kibana on the same version', () => {
     const es = environmentOf(compose.services.elasticsearch!);
     expect(es['discovery.type']).toBe('single-node');
+    // Disk watermarks for a laptop, as Elastic's start-local: act only below 1 GB free.
+    for (const level of ['low', 'high', 'flood_stage']) expect(es[`cluster.routing.allocation.disk.watermark.${level}`], level).toBe('1gb');
     expect(es['xpack.security.enabled']).toBe('false');
     const esTag = compose.services.elasticsearch!.image!.split(':').pop();
     const kibanaTag = compose.services.kibana!.image!.split(':').pop();
