@@ -24,6 +24,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // The compose tier (tests/compose/): builds an image and runs MLflow and PostgreSQL under
+          // compose/docker-compose.yml, then watches them for a minute.
+          name: 'compose',
+          include: ['tests/compose/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 1_800_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -3,7 +3,7 @@
  * benchmarks (each several times after a warm-up), prints min / median / max, and writes
  * bench/RESULTS.md with the machine it ran on. Targets are reported, never enforced.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,6 +88,11 @@ const md = [
   ...sections.flatMap((s) => [sectionMarkdown(s), '']),
   ...(failures.length ? ['## Benchmarks that did not finish', '', ...failures.map((f) => `- ${f.split('\n')[0]}`), ''] : []),
 ].join('\n');
-writeFileSync(values.out!, md);
+// Sections other scripts write between markers (bench/stack-memory.ts: `<!-- stack-memory:start -->`)
+// are kept as they are.
+const kept = existsSync(values.out!)
+  ? [...readFileSync(values.out!, 'utf8').matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((k) => k[0])
+  : [];
+writeFileSync(values.out!, `${[md.trimEnd(), ...kept].join('\n\n')}\n`);
 log(`\nWrote ${values.out} (${total.toFixed(0)} s in all).`);
 process.exit(failures.length ? 1 : 0);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pinnedImages } from './compose/stack.ts';
 import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
 
 interface Tier {
@@ -30,6 +31,21 @@ const needDocker = () => {
     return 'the test image tutorial-test/busybox:1 is missing; make it with `bash tests/services/docker-image.sh`';
   if (!run('docker', ['compose', 'version']))
     return 'Docker Compose v2 is missing (`docker compose version` failed); build it with `bash tests/services/compose.sh`';
+  return undefined;
+};
+
+/** The compose tier: Docker as above, the pinned base images (real or stand-ins), mlflow in the venv, root. */
+const needComposeTier = () => {
+  const docker = needDocker();
+  if (docker) return docker;
+  const { python, postgres } = pinnedImages();
+  if (!run('docker', ['image', 'inspect', python]))
+    return `the base image ${python} is missing and no registry is reachable; \`bash tests/services/debian-base.sh ${python}\` tags a local stand-in`;
+  if (!run('docker', ['image', 'inspect', postgres]))
+    return `the image ${postgres} is missing and no registry is reachable; \`bash tests/services/postgres-image.sh\` builds a local stand-in`;
+  if (!(hasVenv() && run(venvBin('python'), ['-c', 'import mlflow'])))
+    return `the test virtualenv at ${testEnv.venv} with mlflow is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
+  if (process.getuid?.() !== 0) return "publishing MLflow's port from the stack's network namespace needs root (setns), as Docker does";
   return undefined;
 };
 
@@ -73,6 +89,8 @@ const TIERS: Tier[] = [
     command: vitest('runner'),
   },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
+  // MLflow and PostgreSQL built and run under compose/docker-compose.yml (tests/compose/).
+  { name: 'compose', missing: needComposeTier, command: ['npx', 'vitest', 'run', '--project', 'compose'] },
   { name: 'integration/mlflow', missing: all(needVenv('import mlflow, psycopg2'), needPostgres), command: vitest('mlflow') },
   {
     name: 'integration/dvc',
