@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { ServerMessage } from '../protocol/messages.ts';
@@ -11,11 +11,16 @@ import { loadContentIndex } from './tutorial/content-index.ts';
 import { ProgressStore } from './tutorial/progress.ts';
 import { type ContentIndex, StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
-import { allowedHosts, allowedOrigins, newToken } from './web/security.ts';
+import { allowedHosts, allowedOrigins, BEHIND_PROXY, type HostPolicy, newToken } from './web/security.ts';
 import { TerminalSockets } from './web/sockets.ts';
 
 export interface TutorialServerOptions {
   host: string;
+  /**
+   * Listen on this Unix socket instead of host:port (workshop mode, behind jupyter-server-proxy):
+   * the socket is made 0600 and any Host is accepted (see BEHIND_PROXY in web/security.ts).
+   */
+  socket?: string;
   /** 0 picks a free port. */
   port: number;
   workspace: string;
@@ -103,21 +108,24 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   // Listen first: the port decides the allowed Host and Origin values.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host, () => {
+    const listening = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (o.socket) server.listen(o.socket, listening);
+    else server.listen(o.port, o.host, listening);
   });
+  if (o.socket) chmodSync(o.socket, 0o600);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  const hosts = allowedHosts(o.host, port, o.extraHosts);
+  const hosts: HostPolicy = o.socket ? BEHIND_PROXY : allowedHosts(o.host, port, o.extraHosts);
   const stack = new StackStatus(endpoints, (services) => broadcast({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
   sockets = new TerminalSockets({
     sessions,
     controller,
     token,
     hosts,
-    origins: allowedOrigins(hosts),
+    origins: hosts === BEHIND_PROXY ? new Set() : allowedOrigins(hosts),
     heartbeatMs: o.heartbeatMs ?? 15_000,
     maxBadMessages: 20,
     maxMessagesPerSecond: 500,
@@ -134,7 +142,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const displayHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${displayHost}:${port}/`,
+    url: o.socket ? `unix:${o.socket}` : `http://${displayHost}:${port}/`,
     port,
     token,
     sessions,

@@ -12,7 +12,9 @@ Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321
   --workspace DIR   the folder where the chapters' commands run (default .state/workspace)
   --state DIR       where progress is kept (default .state)
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
-  --rebuild         build the site even when it looks up to date`;
+  --rebuild         build the site even when it looks up to date
+  --socket PATH     listen on this Unix socket instead of a port, behind jupyter-server-proxy
+                    (workshop mode: any Host is accepted, the socket's folder must be private)`;
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -24,6 +26,7 @@ function parse(argv: string[]) {
       state: { type: 'string' },
       'idle-minutes': { type: 'string' },
       rebuild: { type: 'boolean', default: false },
+      socket: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const host = values.host;
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+  if (!values.socket && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
     console.warn(
       `Warning: listening on ${host} lets other machines reach a page that types into your shell. They still need the token in the page, but use this only on a network you trust.`,
     );
@@ -61,9 +64,13 @@ async function main(): Promise<void> {
   await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'));
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
   try {
-    server = await startTutorialServer({ host, port, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
+    server = await startTutorialServer({ host, port, socket: values.socket, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' && values.socket) {
+      console.error(`${values.socket} already exists. Remove it if no tutorial server listens on it, then start again.`);
+      process.exit(1);
+    }
     if (code === 'EADDRINUSE') {
       console.error(`Port ${port} on ${host} is already in use. Start on another port with: npm start -- --port ${port + 1}`);
       process.exit(1);

@@ -2,12 +2,12 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, normalize } from 'node:path';
 import sirv from 'sirv';
-import { checkHost, pageHeaders } from './security.ts';
+import { checkHost, type HostPolicy, pageHeaders } from './security.ts';
 
 export interface HttpOptions {
   distDir: string;
   token: string;
-  hosts: Set<string>;
+  hosts: HostPolicy;
   version: string;
 }
 

@@ -27,6 +27,17 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * Workshop mode: the server listens on a Unix socket that only the learner's own Jupyter server
+ * can open (the socket's folder is private to the learner's container), and jupyter-server-proxy
+ * has already authenticated the request with Jupyter's login and checked its Origin. The Host is
+ * the hub's public name, which this server cannot know: any Host is accepted, and an upgrade's
+ * Origin must be the page's own (the same host as the Host header). The token is still required.
+ */
+export const BEHIND_PROXY = 'behind-proxy';
+/** The Host values to accept: an allow-list, or anything when behind the proxy. */
+export type HostPolicy = Set<string> | typeof BEHIND_PROXY;
+
 /** The Host values this server answers to: its own address and port, by the names a browser may use. */
 export function allowedHosts(host: string, port: number, extra: string[] = []): Set<string> {
   const names = new Set([host, '127.0.0.1', 'localhost', '[::1]', ...extra]);
@@ -42,18 +53,23 @@ export function allowedOrigins(hosts: Set<string>): Set<string> {
 export type Refusal = { status: 403; reason: string } | undefined;
 
 /** Whether the Host header is one of ours (DNS rebinding makes a foreign name resolve to 127.0.0.1). */
-export function checkHost(req: IncomingMessage, hosts: Set<string>): Refusal {
+export function checkHost(req: IncomingMessage, hosts: HostPolicy): Refusal {
+  if (hosts === BEHIND_PROXY) return undefined;
   const host = (req.headers.host ?? '').toLowerCase();
   if (!hosts.has(host)) return { status: 403, reason: `host ${JSON.stringify(host)} is not allowed` };
   return undefined;
 }
 
 /** The whole check before a websocket upgrade: Host, then Origin (missing or "null" refused), then token. */
-export function checkUpgrade(req: IncomingMessage, hosts: Set<string>, origins: Set<string>, token: string): Refusal {
+export function checkUpgrade(req: IncomingMessage, hosts: HostPolicy, origins: Set<string>, token: string): Refusal {
   const bad = checkHost(req, hosts);
   if (bad) return bad;
   const origin = req.headers.origin;
-  if (!origin || origin === 'null' || !origins.has(origin.toLowerCase())) {
+  const own = (o: string) =>
+    hosts === BEHIND_PROXY
+      ? [`http://${req.headers.host ?? ''}`, `https://${req.headers.host ?? ''}`].map((x) => x.toLowerCase()).includes(o.toLowerCase())
+      : origins.has(o.toLowerCase());
+  if (!origin || origin === 'null' || !own(origin)) {
     return { status: 403, reason: `origin ${JSON.stringify(origin ?? null)} is not allowed` };
   }
   let given: string | null = null;

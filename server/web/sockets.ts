@@ -4,13 +4,13 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type ClientMessage, ClientMessageSchema, MAX_CLIENT_FRAME, type ServerMessage } from '../../protocol/messages.ts';
 import { SessionError, type SessionManager, type SessionSink, type TerminalSession } from '../terminal/session-manager.ts';
 import { RequestError, type StepController } from '../tutorial/step-controller.ts';
-import { checkUpgrade } from './security.ts';
+import { checkUpgrade, type HostPolicy } from './security.ts';
 
 export interface TerminalSocketOptions {
   sessions: SessionManager;
   controller: StepController;
   token: string;
-  hosts: Set<string>;
+  hosts: HostPolicy;
   origins: Set<string>;
   /** Milliseconds between heartbeats; a socket that missed one is closed. */
   heartbeatMs: number;

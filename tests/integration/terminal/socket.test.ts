@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+
+const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
+
+/** One HTTP request over the Unix socket; resolves with the status (101 for an upgrade). */
+function overSocket(socketPath: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, headers });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const upgrade = (host: string, origin?: string) => ({
+  Host: host,
+  ...(origin ? { Origin: origin } : {}),
+  Connection: 'Upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+});
+
+// Workshop mode: jupyter-server-proxy reaches the server on a Unix socket and forwards the
+// browser's own Host (the hub's public name) and Origin.
+describe('behind jupyter-server-proxy: listening on a Unix socket (--socket)', () => {
+  let dir: string;
+  let socket: string;
+  let server: TestServer;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tutorial-socket-'));
+    socket = join(dir, 'socket');
+    server = await startTestServer({ contentDir: CONTENT, socket });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes the socket readable and writable by its owner only', () => {
+    expect(statSync(socket).isSocket()).toBe(true);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+  });
+
+  it("serves pages for the hub's public name, which it cannot know in advance", async () => {
+    const page = await overSocket(socket, '/', { Host: 'hub.example.org' });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(server.token);
+  });
+
+  it('accepts the websocket of its own page, whatever the Host, with the token', async () => {
+    const ws = `/ws?token=${encodeURIComponent(server.token)}`;
+    expect((await overSocket(socket, ws, upgrade('hub.example.org', 'https://hub.example.org'))).status).toBe(101);
+    expect((await overSocket(socket, ws, upgrade('127.0.0.1:8000', 'http://127.0.0.1:8000'))).status).toBe(101);
+  });
+
+  it.each([
+    ['an Origin that is not the Host it came through (another site)', 'http://evil.example'],
+    ['no Origin', undefined],
+    ['the "null" Origin', 'null'],
+  ])('refuses an upgrade with %s', async (_what, origin) => {
+    const ws = `/ws?token=${encodeURIComponent(server.token)}`;
+    expect((await overSocket(socket, ws, upgrade('hub.example.org', origin))).status).toBe(403);
+  });
+
+  it('still refuses an upgrade without the token of its page', async () => {
+    const r = await overSocket(socket, '/ws?token=wrong', upgrade('hub.example.org', 'https://hub.example.org'));
+    expect(r.status).toBe(403);
+  });
+});
