@@ -14,7 +14,9 @@ Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
   --rebuild         build the site even when it looks up to date
   --socket PATH     listen on this Unix socket instead of a port, behind jupyter-server-proxy
-                    (workshop mode: any Host is accepted, the socket's folder must be private)`;
+                    (workshop mode: any Host is accepted, the socket's folder must be private)
+  --base PATH       the path a proxy serves the site under and strips before forwarding, e.g.
+                    /user/ada/tutorial/ (default /); the site is built for it`;
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -27,6 +29,7 @@ function parse(argv: string[]) {
       'idle-minutes': { type: 'string' },
       rebuild: { type: 'boolean', default: false },
       socket: { type: 'string' },
+      base: { type: 'string', default: '/' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -61,7 +64,12 @@ async function main(): Promise<void> {
   const workspace = values.workspace ?? defaultWorkspace(env);
   const idleMinutes = Number(values['idle-minutes'] ?? 30);
 
-  await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'));
+  const base = values.base.replace(/^\/?/, '/').replace(/\/?$/, '/');
+  if (!/^[A-Za-z0-9._~%@!$&'()*+,;=:/-]+$/.test(base) || base.split('/').some((p) => p === '..' || p === '.')) {
+    console.error(`"${values.base}" is not a URL path. Pass one such as --base /user/ada/tutorial/.`);
+    process.exit(2);
+  }
+  await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'), base);
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
   try {
     server = await startTutorialServer({ host, port, socket: values.socket, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
