@@ -11,6 +11,7 @@ import { loadContentIndex } from './tutorial/content-index.ts';
 import { ProgressStore } from './tutorial/progress.ts';
 import { type ContentIndex, StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
+import { progressSummary } from './web/progress-api.ts';
 import { allowedHosts, allowedOrigins, BEHIND_PROXY, type HostPolicy, newToken } from './web/security.ts';
 import { TerminalSockets } from './web/sockets.ts';
 
@@ -135,7 +136,17 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     },
     log,
   });
-  server.on('request', createHttpHandler({ distDir: o.distDir ?? DIST_DIR, token, hosts, version: packageVersion() }));
+  server.on(
+    'request',
+    createHttpHandler({
+      distDir: o.distDir ?? DIST_DIR,
+      token,
+      hosts,
+      version: packageVersion(),
+      // Workshop mode: the hub's progress service reads it through the learner's Jupyter server.
+      ...(o.socket ? { progress: () => progressSummary(content, controller.progress()) } : {}),
+    }),
+  );
   server.on('upgrade', (req, socket, head) => sockets?.handleUpgrade(req, socket, head));
   stack.setActive(() => (sockets?.clientCount ?? 0) > 0);
 

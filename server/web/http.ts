@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, normalize } from 'node:path';
 import sirv from 'sirv';
+import { type ProgressSummary, sendProgress } from './progress-api.ts';
 import { checkHost, type HostPolicy, pageHeaders } from './security.ts';
 
 export interface HttpOptions {
@@ -9,6 +10,8 @@ export interface HttpOptions {
   token: string;
   hosts: HostPolicy;
   version: string;
+  /** Workshop mode: answer `GET /api/progress` with the steps passed per chapter. */
+  progress?: () => ProgressSummary;
 }
 
 const TOKEN_PLACEHOLDER = '__TUTORIAL_TOKEN__';
@@ -58,6 +61,10 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify({ ok: true, version: o.version }));
+      return;
+    }
+    if (path === '/api/progress' && o.progress && req.method === 'GET') {
+      sendProgress(res, o.progress());
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

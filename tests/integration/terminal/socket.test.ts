@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProgressSummarySchema } from '../../../server/web/progress-api.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
@@ -78,8 +79,31 @@ describe('behind jupyter-server-proxy: listening on a Unix socket (--socket)', (
     expect((await overSocket(socket, ws, upgrade('hub.example.org', origin))).status).toBe(403);
   });
 
+  it("answers GET /api/progress with each chapter's steps and the ones passed (none yet)", async () => {
+    const r = await overSocket(socket, '/api/progress', { Host: 'hub.example.org' });
+    expect(r.status).toBe(200);
+    const summary = ProgressSummarySchema.parse(JSON.parse(r.body));
+    expect(summary.chapters.length).toBeGreaterThan(0);
+    for (const c of summary.chapters) {
+      expect(c.steps).toBeGreaterThan(0);
+      expect(c.passed).toEqual([]);
+    }
+  });
+
   it('still refuses an upgrade without the token of its page', async () => {
     const r = await overSocket(socket, '/ws?token=wrong', upgrade('hub.example.org', 'https://hub.example.org'));
     expect(r.status).toBe(403);
+  });
+});
+
+describe('on a port (the local case)', () => {
+  it('has no /api/progress: only workshop mode serves it', async () => {
+    const server = await startTestServer({ contentDir: CONTENT });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/progress`);
+      expect(res.status).toBe(404);
+    } finally {
+      await server.dispose();
+    }
   });
 });
