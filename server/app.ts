@@ -14,6 +14,7 @@ import { createHttpHandler } from './web/http.ts';
 import { progressSummary } from './web/progress-api.ts';
 import { allowedHosts, allowedOrigins, BEHIND_PROXY, type HostPolicy, newToken } from './web/security.ts';
 import { TerminalSockets } from './web/sockets.ts';
+import { removeStaleSocket } from './web/unix-socket.ts';
 
 export interface TutorialServerOptions {
   host: string;
@@ -106,6 +107,7 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   });
 
   const server: Server = createServer();
+  if (o.socket) await removeStaleSocket(o.socket);
   // Listen first: the port decides the allowed Host and Origin values.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

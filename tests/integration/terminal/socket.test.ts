@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressSummarySchema } from '../../../server/web/progress-api.ts';
+import { pollUntil } from '../../helpers/net.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const CONTENT = join(import.meta.dirname, 'fixtures', 'content');
@@ -104,6 +106,32 @@ describe('on a port (the local case)', () => {
       expect(res.status).toBe(404);
     } finally {
       await server.dispose();
+    }
+  });
+});
+
+describe('a socket left behind by a crashed server', () => {
+  it('is replaced when nothing answers on it, and kept when a server does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tutorial-socket-'));
+    const socket = join(dir, 'socket');
+    try {
+      // A process that listens there and is killed: SIGKILL leaves the socket file behind.
+      const crashed = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)})`]);
+      await pollUntil(() => existsSync(socket), 'the crashed server to listen');
+      const gone = new Promise((r) => crashed.once('exit', r));
+      crashed.kill('SIGKILL');
+      await gone;
+      expect(statSync(socket).isSocket()).toBe(true);
+      const server = await startTestServer({ contentDir: CONTENT, socket });
+      try {
+        expect((await overSocket(socket, '/healthz', { Host: 'x' })).status).toBe(200);
+        await expect(startTestServer({ contentDir: CONTENT, socket })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        expect((await overSocket(socket, '/healthz', { Host: 'x' })).status).toBe(200);
+      } finally {
+        await server.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
