@@ -187,6 +187,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   if (!LOOPBACK.has(host)) {
     err(`Warning: the hub listens on ${host}:${port}; anyone who reaches it sees the login page.\n`);
   }
+  const connectIp = values.network === 'host' ? undefined : await dockerNetworkGateway(values.network, out);
   const image = await ensureImage(values, out, stateDir);
   const venv = await ensureHubVenv((s) => out(`${s}\n`));
   const chp = await ensureProxy((s) => out(`${s}\n`));
@@ -203,7 +204,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     WORKSHOP_HUB_PORT: String(await freePort()),
     WORKSHOP_PROXY_API_PORT: String(await freePort()),
     WORKSHOP_PROGRESS_PORT: String(await freePort()),
-    WORKSHOP_PUBLIC_URL_FOR_WORKSPACES: url.replace(/\/$/, ''),
+    ...(connectIp ? { WORKSHOP_HUB_CONNECT_IP: connectIp } : {}),
     WORKSHOP_IMAGE: image,
     WORKSHOP_PULL_POLICY: values.image ? 'ifnotpresent' : 'never',
     WORKSHOP_NETWORK: values.network,
@@ -255,6 +256,25 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   printAccounts(out, url, stateDir);
   out('Stop everything with: npm run workshop -- down\n');
   return 0;
+}
+
+/**
+ * A Docker network for the workspaces (made when missing) and the host's address on it, where
+ * the workspaces reach the hub. Not used on machines without bridge networks (host networking).
+ */
+async function dockerNetworkGateway(network: string, out: Out): Promise<string> {
+  if ((await run('docker', ['network', 'inspect', network])).code !== 0) {
+    const made = await run('docker', ['network', 'create', '--label', 'tutorial.workshop.network=1', network]);
+    if (made.code !== 0) throw new Error(`Could not make the Docker network ${network}: ${made.stderr.trim()}`);
+    out(`Made the Docker network ${network} for the workspaces.\n`);
+  }
+  const r = await run('docker', ['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}', network]);
+  const gateway = r.stdout
+    .trim()
+    .split(/\s+/)
+    .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+  if (!gateway) throw new Error(`The Docker network ${network} has no IPv4 gateway for the workspaces to reach the hub at.`);
+  return gateway;
 }
 
 const ChapterSchema = z.object({ id: z.string(), title: z.string(), steps: z.number(), passed: z.array(z.string()) });

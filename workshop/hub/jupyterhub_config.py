@@ -37,13 +37,13 @@ hub_port = int(env("WORKSHOP_HUB_PORT", "8081"))
 proxy_api_port = int(env("WORKSHOP_PROXY_API_PORT", "8001"))
 progress_port = int(env("WORKSHOP_PROGRESS_PORT", "8002"))
 network = env("WORKSHOP_NETWORK", "host")
-# Where the workspaces reach the hub and the public proxy (the same machine with host networking).
+# Where the workspaces reach the hub's API and the progress service: 127.0.0.1 with host
+# networking; on a Docker network, the host's address on it (its gateway; `up` finds it).
 connect_ip = env("WORKSHOP_HUB_CONNECT_IP", "127.0.0.1")
-public_for_workspaces = env("WORKSHOP_PUBLIC_URL_FOR_WORKSPACES", f"http://{connect_ip}:{port}")
 
 # --- The hub, its proxy and its state -------------------------------------------------------
 c.JupyterHub.bind_url = f"http://{host}:{port}/"
-c.JupyterHub.hub_bind_url = f"http://{'0.0.0.0' if connect_ip != '127.0.0.1' else '127.0.0.1'}:{hub_port}"
+c.JupyterHub.hub_bind_url = f"http://{connect_ip}:{hub_port}"
 c.JupyterHub.hub_connect_url = f"http://{connect_ip}:{hub_port}"
 c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
@@ -121,8 +121,9 @@ c.Spawner.default_url = "/tutorial/"
 c.Spawner.start_timeout = 300
 c.Spawner.http_timeout = 180
 c.Spawner.environment = {
-    # Where the workspace's progress reporter sends the steps passed (progress_service.py).
-    "WORKSHOP_PROGRESS_URL": f"{public_for_workspaces}/services/progress/",
+    # Where the workspace's progress reporter sends the steps passed: straight to the service
+    # (progress_service.py), not through the proxy.
+    "WORKSHOP_PROGRESS_URL": f"http://{connect_ip}:{progress_port}/services/progress/",
     "WORKSHOP_PROGRESS_INTERVAL": env("WORKSHOP_PROGRESS_INTERVAL", "5"),
 }
 if os.environ.get("WORKSHOP_ACTIVITY_INTERVAL"):
@@ -139,7 +140,7 @@ c.JupyterHub.services = [
     {
         "name": "progress",
         "display": True,
-        "url": f"http://127.0.0.1:{progress_port}",
+        "url": f"http://{connect_ip}:{progress_port}",
         "oauth_no_confirm": True,
         "command": [sys.executable, str(HERE / "progress_service.py")],
         "environment": {"WORKSHOP_PROGRESS_STORE": str(state / "progress.json")},
