@@ -19,7 +19,7 @@ import {
   WorkshopStateSchema,
   writePrivate,
 } from './workshop/hub.ts';
-import { BASE_IMAGE, buildImage, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
+import { BASE_IMAGE, buildImage, IMAGE_REPOSITORY, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
 
 /**
  * `npm run workshop -- up | status | down | build`: workshop mode on one machine with Docker
@@ -139,6 +139,11 @@ async function ensureImage(values: Values, out: Out, logDir: string): Promise<st
     throw new Error(`${text}${hint}`);
   }
   out(`Built ${tag} in ${seconds} s.\n`);
+  // Older builds go, unless a container (running or stopped) still uses them: Docker refuses then.
+  const older = await run('docker', ['images', IMAGE_REPOSITORY, '--format', '{{.Repository}}:{{.Tag}}']);
+  for (const old of older.stdout.split('\n').filter((t) => t && t !== tag && !t.endsWith(':<none>'))) {
+    if ((await run('docker', ['image', 'rm', old])).code === 0) out(`Removed the older workspace image ${old}.\n`);
+  }
   return tag;
 }
 

@@ -216,6 +216,23 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     expect(ids).not.toContain(host);
   });
 
+  it("a learner whose engine is not running is told so by the tutorial's Docker preflight", async () => {
+    expect((await docker(['rm', '-f', `${container('learner-2')}-engine`])).code).toBe(0);
+    const check = await docker([
+      'exec',
+      '-u',
+      'learner',
+      '-w',
+      '/opt/tutorial',
+      container('learner-2'),
+      '/opt/tutorial/node_modules/.bin/tsx',
+      'server/cli/check.ts',
+      'before-you-start/docker-engine',
+    ]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain('Docker is not running: nothing answers at unix:///run/learner-docker/docker.sock');
+  });
+
   it('down leaves no container behind', async () => {
     const down = await runWorkshop(['down', '--volumes', '--state', stateDir, '--name', name]);
     expect(down.code, down.err).toBe(0);
