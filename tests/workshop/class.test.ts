@@ -52,6 +52,7 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     }
     const up = await runWorkshop(['up', '--learners', '2', '--state', stateDir, '--name', name, '--mem-limit', '2G']);
     upOutput = up.out;
+    for (const line of up.out.split('\n')) if (/^(Built|Building|Installing|Removed)/.test(line)) say(line);
     expect(up.err, up.out).not.toMatch(/failed|error/i);
     expect(up.code, `${up.out}\n${up.err}`).toBe(0);
     hub = hubFrom(stateDir, up.out);
