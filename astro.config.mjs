@@ -66,6 +66,8 @@ export default defineConfig({
       pagination: true,
       lastUpdated: false,
       customCss: ['./src/styles/tutorial.css'],
+      // The hero's links with the base path (Starlight uses frontmatter links as written).
+      routeMiddleware: './src/route-data.ts',
       head: [{ tag: 'meta', attrs: { name: 'tutorial-token', content: '__TUTORIAL_TOKEN__' } }],
       // Overrides wrap Starlight's own components: the terminal dock and the page's script
       // (PageFrame), the chapter list for the sidebar's progress bars (Sidebar), and the chapter
