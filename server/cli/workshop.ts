@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
+import { containers, progressService } from './workshop/class.ts';
 import {
   accountsFor,
   alive,
@@ -280,47 +280,6 @@ async function dockerNetworkGateway(network: string, out: Out): Promise<string> 
     .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
   if (!gateway) throw new Error(`The Docker network ${network} has no IPv4 gateway for the workspaces to reach the hub at.`);
   return gateway;
-}
-
-const ChapterSchema = z.object({ id: z.string(), title: z.string(), steps: z.number(), passed: z.array(z.string()) });
-const LearnersSchema = z.object({
-  learners: z.array(
-    z.object({
-      name: z.string(),
-      server: z.string(),
-      last_activity: z.string().nullable().optional(),
-      reported: z.string().nullable().optional(),
-      passed: z.number(),
-      steps: z.number(),
-      chapters: z.array(ChapterSchema),
-    }),
-  ),
-});
-type Learners = z.output<typeof LearnersSchema>['learners'];
-
-/** The progress service's view of the class (undefined while it does not answer). */
-async function progressService(state: WorkshopState): Promise<Learners | undefined> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${state.port}/services/progress/api/learners`, {
-      headers: { Authorization: `token ${state.cliToken}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!r.ok) return undefined;
-    return LearnersSchema.parse(await r.json()).learners;
-  } catch {
-    return undefined;
-  }
-}
-
-async function containers(name: string): Promise<{ name: string; state: string }[]> {
-  const r = await run('docker', ['ps', '-a', '--filter', `label=tutorial.workshop=${name}`, '--format', '{{.Names}}\t{{.State}}']);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [n = '', s = ''] = l.split('\t');
-      return { name: n, state: s };
-    });
 }
 
 async function status(values: Values, stateDir: string, out: Out, err: Out): Promise<number> {
