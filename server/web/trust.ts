@@ -23,7 +23,9 @@ import { LoginLinks, Sessions } from './session.ts';
  * forwards the hub's public name, which this server cannot know. What is left to stop is
  * another site's page in the learner's browser, which would carry the hub's cookie along: an
  * upgrade's Origin must still be the page's own (http(s)://<Host>), and the token is still
- * required.
+ * required. No web page can reach a Unix socket by itself, and the user's own processes could
+ * read the session key on a port as well: whoever puts a proxy of their own in front of `--socket`
+ * makes that proxy's login the boundary, as jupyter-server-proxy's is here.
  */
 export interface Trust extends UpgradeRules {
   /** The one-time login link and the session cookie it sets; none behind the proxy. */
