@@ -1,12 +1,14 @@
 // @ts-check
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { satteri } from '@astrojs/markdown-satteri';
 import mdx from '@astrojs/mdx';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
 import { chapterHead, compareChapters, frontmatterOf, isChapterFile } from './protocol/content.ts';
 import { needsProblems } from './protocol/needs.ts';
+import { baseLinks } from './src/lib/base-links.mjs';
 
 /**
  * The chapters in sidebar order (protocol/content.ts compareChapters, which the server uses too).
@@ -43,10 +45,17 @@ function needsFields(/** @type {any} */ front) {
   return { needs, steps };
 }
 
+// Workshop mode serves the site under a path such as /user/ada/tutorial/ (behind
+// jupyter-server-proxy); the server builds it with that path in TUTORIAL_BASE (server/cli/build.ts).
+const base = process.env.TUTORIAL_BASE || '/';
+
 // The site is static: the local server (server/web/http.ts) serves dist/ and adds the per-start
 // token to every HTML page it sends. Nothing is fetched from outside 127.0.0.1.
 export default defineConfig({
   site: 'http://127.0.0.1:4321',
+  base,
+  // Astro's own Markdown processor, plus the base path on the links the chapters write.
+  markdown: { processor: satteri({ hastPlugins: [baseLinks(base)] }) },
   output: 'static',
   trailingSlash: 'always',
   integrations: [
@@ -57,6 +66,8 @@ export default defineConfig({
       pagination: true,
       lastUpdated: false,
       customCss: ['./src/styles/tutorial.css'],
+      // The hero's links with the base path (Starlight uses frontmatter links as written).
+      routeMiddleware: './src/route-data.ts',
       head: [{ tag: 'meta', attrs: { name: 'tutorial-token', content: '__TUTORIAL_TOKEN__' } }],
       // Overrides wrap Starlight's own components: the terminal dock and the page's script
       // (PageFrame), the chapter list for the sidebar's progress bars (Sidebar), and the chapter

@@ -36,6 +36,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Workshop mode for real: JupyterHub, DockerSpawner, a Docker engine and Chromium
+          // (tests/workshop/; run by `npm test -- --only workshop`).
+          name: 'workshop',
+          include: ['tests/workshop/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          // `up` builds the workspace image when it is missing (.ci/run builds it first).
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -10,15 +10,28 @@ import { type ContentIndex, loadContentIndex } from './tutorial/content.ts';
 import { TutorialRuntime } from './tutorial/runtime.ts';
 import type { StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
-import { allowedHosts, allowedOrigins, newToken } from './web/security.ts';
-import { LoginLinks, Sessions } from './web/session.ts';
+import { progressSummary } from './web/progress-api.ts';
+import { newToken } from './web/security.ts';
 import { loadSessionKey } from './web/session-key.ts';
 import { TerminalSockets } from './web/sockets.ts';
+import { type Trust, trustBehindProxy, trustOnPort } from './web/trust.ts';
+import { listenOnSocket } from './web/unix-socket.ts';
 
 export interface TutorialServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Listen on this Unix socket instead of host:port (workshop mode, behind jupyter-server-proxy):
+   * its folder must be private, the socket is made 0600, and the rules of who gets in are the
+   * proxy's (trustBehindProxy in web/trust.ts): no login link, no cookie, any Host.
+   */
+  socket?: string;
+  /**
+   * The path the site is built for and served under (default "/"); a proxy that serves it there
+   * may strip it before forwarding or not (workshop mode: /user/<name>/tutorial/).
+   */
+  base?: string;
   workspace: string;
   stateDir: string;
   contentDir?: string;
@@ -45,10 +58,10 @@ export interface TutorialServer {
   token: string;
   /**
    * The one-time link that signs a browser in, on `url`'s address; after it is used, the next
-   * one (also logged).
+   * one (also logged). None on a Unix socket, where Jupyter's login lets the learner in.
    */
-  loginUrl(): string;
-  /** The names (host:port) the server answers to. */
+  loginUrl: (() => string) | undefined;
+  /** The names (host:port) the server answers to; none on a Unix socket (any Host). */
   hosts: string[];
   sessions: SessionManager;
   controller: StepController;
@@ -79,19 +92,17 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   // Read them now (the runtime has prepared the workspace's compose/.env): a bad port stops the start with its line.
   endpointsNow(endpoints);
   const token = newToken();
+  const base = o.base ?? '/';
   const server: Server = createServer();
-  let sessionKey: ReturnType<typeof loadSessionKey>;
+  let sessionKey: Buffer | undefined;
   try {
-    // Read (or made) before listening: a key file that cannot be trusted stops the start.
-    sessionKey = loadSessionKey(o.stateDir);
-    // Listen first: the port decides the allowed Host and Origin values.
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    if (o.socket) await listenOnSocket(server, o.socket);
+    else {
+      // Read (or made) before listening: a key file that cannot be trusted stops the start.
+      sessionKey = loadSessionKey(o.stateDir);
+      // Listen first: the port decides the allowed Host and Origin values.
+      await listenOnPort(server, o.port, o.host);
+    }
   } catch (err) {
     // A start that fails gives the state folder's lock back.
     await runtime.close();
@@ -100,23 +111,24 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   const listening = typeof address === 'object' && address ? address.address : o.host;
-  const hosts = allowedHosts(listening, port, o.extraHosts);
   const displayHost = listening === '0.0.0.0' || listening === '::' ? '127.0.0.1' : listening.includes(':') ? `[${listening}]` : listening;
-  const url = `http://${displayHost}:${port}/`;
+  const url = o.socket ? `unix:${o.socket}` : `http://${displayHost}:${port}${base}`;
+  // Who gets in is decided here, once, by how the server listens: on a Unix socket behind
+  // jupyter-server-proxy, or on a port (web/trust.ts names the threats of each).
+  const trust: Trust = o.socket
+    ? trustBehindProxy(token)
+    : trustOnPort({ address: listening, port, extraHosts: o.extraHosts, key: sessionKey ?? loadSessionKey(o.stateDir), url, token });
+  const links = trust.login?.links;
   // A second server on the same state folder names this address when it is refused.
   runtime.lock.describe(url);
-  const sessions = new Sessions(sessionKey, port);
-  const login = new LoginLinks(url);
-  const restart = startCommand({ host: o.host, port, workspace: o.workspace, stateDir: o.stateDir });
+  const restart = startCommand({ host: o.host, port, socket: o.socket, base, workspace: o.workspace, stateDir: o.stateDir });
   const stack = new StackStatus(endpoints, (services) => runtime.announce({ type: 'stack-status', services }), o.stackStatusSeconds ?? 5);
   const sockets = new TerminalSockets({
     sessions: runtime.sessions,
     controller: runtime.controller,
     needs: runtime.needs,
-    token,
-    hosts,
-    origins: allowedOrigins(hosts),
-    signedIn: (req) => sessions.signedIn(req),
+    ...trust,
+    base,
     maxSockets: o.maxSockets ?? 32,
     heartbeatMs: o.heartbeatMs ?? 15_000,
     maxBadMessages: 20,
@@ -133,12 +145,12 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     'request',
     createHttpHandler({
       distDir: o.distDir ?? DIST_DIR,
-      token,
-      hosts,
+      trust,
+      base,
       version: packageVersion(),
-      sessions,
-      login,
-      onSignIn: (from) => log(`A browser signed in from ${from}. The next browser signs in with: ${login.url()}`),
+      onSignIn: (from) => log(`A browser signed in from ${from}. The next browser signs in with: ${links?.url()}`),
+      // Workshop mode: the workspace's progress reporter reads it from the socket for the hub.
+      ...(o.socket ? { progress: () => progressSummary(runtime.content, runtime.controller.progress()) } : {}),
       log,
     }),
   );
@@ -165,8 +177,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     url,
     port,
     token,
-    loginUrl: () => login.url(),
-    hosts: [...hosts],
+    loginUrl: links ? () => links.url() : undefined,
+    hosts: trust.hosts instanceof Set ? [...trust.hosts] : [],
     sessions: runtime.sessions,
     controller: runtime.controller,
     content: runtime.content,
@@ -182,4 +194,15 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
       return closing;
     },
   };
+}
+
+/** Listens on `host`:`port` (0 picks a free port). */
+function listenOnPort(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

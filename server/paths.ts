@@ -42,13 +42,22 @@ function shellWord(s: string): string {
 }
 
 /**
- * The command that starts the tutorial server again as it runs now: its port and workspace
- * always, its state folder and address when they are not the defaults. The page shows it while
- * the server is away.
+ * The command that starts the tutorial server again as it runs now: its port (or Unix socket) and
+ * workspace always, its state folder, address and base path when they are not the defaults. The
+ * page shows it while the server is away.
  */
-export function startCommand(o: { host: string; port: number; workspace: string; stateDir: string }): string {
-  const args = ['--port', String(o.port), '--workspace', shellWord(resolve(o.workspace))];
+export function startCommand(o: {
+  host: string;
+  port: number;
+  socket?: string | undefined;
+  base?: string | undefined;
+  workspace: string;
+  stateDir: string;
+}): string {
+  const args = o.socket ? ['--socket', shellWord(resolve(o.socket))] : ['--port', String(o.port)];
+  args.push('--workspace', shellWord(resolve(o.workspace)));
   if (resolve(o.stateDir) !== defaultStateDir()) args.push('--state', shellWord(resolve(o.stateDir)));
-  if (o.host !== '127.0.0.1') args.push('--host', shellWord(o.host));
+  if (!o.socket && o.host !== '127.0.0.1') args.push('--host', shellWord(o.host));
+  if (o.base && o.base !== '/') args.push('--base', shellWord(o.base));
   return `npm start -- ${args.join(' ')}`;
 }

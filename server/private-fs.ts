@@ -43,6 +43,12 @@ export interface FolderRole {
   what: string;
   /** How the learner picks another one, e.g. "--state DIR"; absent for folders the server makes inside another. */
   option?: string;
+  /** Why it must be private (default: the tutorial keeps files there that the shells run). */
+  why?: string;
+  /** What another user who may write there could do (default: change the files the shells run). */
+  risk?: string;
+  /** Refuse it when others may so much as enter it, not only write to it (mode 0700, no less). */
+  closed?: boolean;
 }
 
 /**
@@ -64,7 +70,8 @@ export function ensurePrivateFolder(dir: string, role: FolderRole): void {
   }
   const q = shellArg(dir);
   const instead = role.option ? `, or choose another folder with ${role.option}` : '';
-  const why = 'the tutorial keeps files there that your shells run';
+  const why = role.why ?? 'the tutorial keeps files there that your shells run';
+  const risk = role.risk ?? 'change the files your shells run';
   if (st.isSymbolicLink()) {
     throw new UnsafeFolderError(
       dir,
@@ -78,15 +85,22 @@ export function ensurePrivateFolder(dir: string, role: FolderRole): void {
   if (uid !== undefined && st.uid !== uid) {
     throw new UnsafeFolderError(
       dir,
-      `The ${role.what} ${dir} belongs to another user (${userName(st.uid)}), who could change the files your shells run. Remove it with \`sudo rm -r ${q}\` if nothing in it is yours${instead}.`,
+      `The ${role.what} ${dir} belongs to another user (${userName(st.uid)}), who could ${risk}. Remove it with \`sudo rm -r ${q}\` if nothing in it is yours${instead}.`,
     );
   }
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
   if ((st.mode & 0o022) !== 0) {
-    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
     const who = (st.mode & 0o002) !== 0 ? 'every user' : 'its group';
     throw new UnsafeFolderError(
       dir,
-      `The ${role.what} ${dir} can be written by ${who} (its mode is ${mode}), who could change the files your shells run. Make it yours alone with \`chmod 700 ${q}\`${instead}.`,
+      `The ${role.what} ${dir} can be written by ${who} (its mode is ${mode}), who could ${risk}. Make it yours alone with \`chmod 700 ${q}\`${instead}.`,
+    );
+  }
+  if (role.closed && (st.mode & 0o077) !== 0) {
+    const who = (st.mode & 0o007) !== 0 ? 'every user' : 'its group';
+    throw new UnsafeFolderError(
+      dir,
+      `The ${role.what} ${dir} can be entered by ${who} (its mode is ${mode}); ${why}, so it must be yours alone. Make it so with \`chmod 700 ${q}\`${instead}.`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * Options: `npm test -- --only unit,e2e` runs just those tiers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pinnedImages } from './compose/stack.ts';
@@ -59,6 +59,19 @@ const needOpenSearch = () =>
     ? undefined
     : `no OpenSearch node answers at ${testEnv.opensearchUrl}; start one with \`bash tests/services/opensearch/start.sh\` (needs Java and Maven)`;
 
+const WORKSHOP_BASE =
+  /ARG PYTHON_IMAGE=(\S+)/.exec(readFileSync('workshop/image/Dockerfile', 'utf8'))?.[1] ?? 'python:3.12.11-slim-bookworm';
+
+const needWorkshop = () => {
+  if (!run('docker', ['info'])) return 'no Docker engine answers (`docker info` failed); start one with `bash tests/services/dockerd.sh`';
+  if (!run('docker', ['image', 'inspect', WORKSHOP_BASE]))
+    return `the workspace image's base ${WORKSHOP_BASE} is missing and no registry is reachable here; make a local stand-in with \`bash tests/services/debian-base.sh ${WORKSHOP_BASE}\``;
+  if (!run('python3', ['-c', 'import venv, ensurepip']))
+    return "python3 with venv is missing (the hub's virtualenv); apt-get install python3-venv";
+  if (!existsSync(testEnv.chromium)) return `Chromium is missing at ${testEnv.chromium} (apt-get install chromium, or set TEST_CHROMIUM)`;
+  return undefined;
+};
+
 const all =
   (...checks: (() => string | undefined)[]) =>
   () => {
@@ -106,6 +119,11 @@ const TIERS: Tier[] = [
         ? undefined
         : `Chromium is missing at ${testEnv.chromium} (apt-get install chromium, or set TEST_CHROMIUM)`,
     command: ['npx', 'playwright', 'test'],
+  },
+  {
+    name: 'workshop',
+    missing: needWorkshop,
+    command: ['npx', 'vitest', 'run', '--project', 'workshop'],
   },
   {
     name: 'self-test',

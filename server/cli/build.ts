@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST_DIR, REPO_ROOT } from '../paths.ts';
 
@@ -23,18 +23,28 @@ export function siteIsStale(): boolean {
   return !existsSync(stamp) || statSync(stamp).mtimeMs < newestSource();
 }
 
+/** The base path dist/ was built for (workshop mode: /user/<name>/tutorial/), "/" when unrecorded. */
+function builtBase(): string {
+  try {
+    return readFileSync(join(DIST_DIR, '.base'), 'utf8');
+  } catch {
+    return '/';
+  }
+}
+
 /**
- * Builds the site with Astro when dist/ is missing or older than its sources (or when forced).
+ * Builds the site with Astro when dist/ is missing or older than its sources, or was built for
+ * another base path (`base`, or when forced).
  * Resolves true when it built. `onStart` runs just before a build begins.
  */
-export async function buildIfNeeded(force = false, onStart: () => void = () => {}): Promise<boolean> {
-  if (!force && !siteIsStale()) return false;
+export async function buildIfNeeded(force = false, onStart: () => void = () => {}, base = '/'): Promise<boolean> {
+  if (!force && !siteIsStale() && builtBase() === base) return false;
   onStart();
   // A child process with NODE_ENV=production and without the variables a test runner sets
   // (Vitest puts DEV=1, MODE=test, SSR, BASE_URL into process.env): Astro takes them over and
   // then builds a development site, without search.
   const astro = join(REPO_ROOT, 'node_modules', '.bin', 'astro');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', TUTORIAL_BASE: base };
   for (const k of Object.keys(env)) if (/^(DEV|PROD|MODE|SSR|BASE_URL|TEST|VITEST.*)$/.test(k)) delete env[k];
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
     let output = '';
@@ -48,5 +58,6 @@ export async function buildIfNeeded(force = false, onStart: () => void = () => {
     child.on('close', (code) => resolve({ code, output }));
   });
   if (result.code !== 0) throw new Error(`Building the site failed:\n${result.output.trim()}`);
+  writeFileSync(join(DIST_DIR, '.base'), base);
   return true;
 }

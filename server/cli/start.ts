@@ -7,6 +7,7 @@ import { buildIfNeeded } from './build.ts';
 import { exitWhenAsked, whenParentEnds } from './shutdown.ts';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H --i-know-this-is-public] [--workspace DIR] [--state DIR] [--rebuild]
+       npm start -- --socket PATH [--base PATH] [--workspace DIR] [--state DIR] [--rebuild]
 
 Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321), and prints the
 one-time link that signs your browser in.
@@ -19,19 +20,26 @@ one-time link that signs your browser in.
   --workspace DIR   the folder where the chapters' commands run (default .state/workspace)
   --state DIR       where progress is kept (default .state)
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
-  --rebuild         build the site even when it looks up to date`;
+  --rebuild         build the site even when it looks up to date
+  --socket PATH     listen on this Unix socket instead of a port (workshop mode, behind
+                    jupyter-server-proxy, whose login lets the learner in: no login link, no
+                    cookie, any Host); the socket's folder must be yours alone (0700)
+  --base PATH       the path a proxy serves the site under, e.g. /user/ada/tutorial/ (default /);
+                    the site is built for it`;
 
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     options: {
       port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
+      host: { type: 'string' },
       'i-know-this-is-public': { type: 'boolean', default: false },
       workspace: { type: 'string' },
       state: { type: 'string' },
       'idle-minutes': { type: 'string' },
       rebuild: { type: 'boolean', default: false },
+      socket: { type: 'string' },
+      base: { type: 'string', default: '/' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -50,13 +58,23 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const port = Number(values.port ?? process.env.PORT ?? 4321);
+  if (values.socket !== undefined && (values.host !== undefined || values.port !== undefined || values['i-know-this-is-public'])) {
+    console.error(`--socket listens on a Unix socket instead of a port: leave out --host, --port and --i-know-this-is-public.\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.socket === '') {
+    console.error(`--socket needs the path of the socket, e.g. --socket /tmp/tutorial-$(id -u)/tutorial.sock.`);
+    process.exit(2);
+  }
+  const socket = values.socket;
+  const port = socket ? 0 : Number(values.port ?? process.env.PORT ?? 4321);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`"${values.port ?? process.env.PORT}" is not a port number. Pass one from 1 to 65535, e.g. --port 4322.`);
     process.exit(2);
   }
-  const host = values.host;
-  const isPublic = !isLoopback(host);
+  const host = values.host ?? '127.0.0.1';
+  // A Unix socket is reached through the file system, not the network (its folder's permissions).
+  const isPublic = !socket && !isLoopback(host);
   if (isPublic && !values['i-know-this-is-public']) {
     console.error(
       `Listening on ${host} lets other machines reach a shell on this one, as ${userInfo().username}. If that is what you want, say so: npm start -- --host ${host} --i-know-this-is-public`,
@@ -80,12 +98,22 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'));
+  const base = values.base.replace(/^\/?/, '/').replace(/\/?$/, '/');
+  if (!/^[A-Za-z0-9._~%@!$&'()*+,;=:/-]+$/.test(base) || base.includes('//') || base.split('/').some((p) => p === '..' || p === '.')) {
+    console.error(`"${values.base}" is not a URL path. Pass one such as --base /user/ada/tutorial/.`);
+    process.exit(2);
+  }
+
+  await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'), base);
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
   try {
-    server = await startTutorialServer({ host, port, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
+    server = await startTutorialServer({ host, port, socket, base, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' && socket) {
+      console.error(`A server already answers on ${socket}. Stop it, or start this one with another --socket PATH.`);
+      process.exit(1);
+    }
     if (code === 'EADDRINUSE') {
       console.error(`Port ${port} on ${host} is already in use. Start on another port with: npm start -- --port ${port + 1}`);
       process.exit(1);
@@ -97,14 +125,19 @@ async function main(): Promise<void> {
     throw err;
   }
   console.log(`The tutorial is ready at ${server.url}`);
-  console.log('Open this link to sign your browser in (it works once; reloads and restarts need nothing more):');
-  console.log(`\n    ${server.loginUrl()}\n`);
-  if (isPublic) {
-    const key = new URL(server.loginUrl()).search;
+  const loginUrl = server.loginUrl?.();
+  if (!loginUrl) {
+    console.log(`It serves jupyter-server-proxy at ${base}: Jupyter's login lets the learner in (no login link here).`);
+  } else {
+    console.log('Open this link to sign your browser in (it works once; reloads and restarts need nothing more):');
+    console.log(`\n    ${loginUrl}\n`);
+  }
+  if (loginUrl && isPublic) {
+    const key = new URL(loginUrl).search;
     const others = server.hosts.filter((h) => !h.startsWith('localhost:') && !server.url.includes(`//${h}/`));
     if (others.length) {
       console.log(`From another machine, the same link (it still works once) on an address of this one:`);
-      console.log(`${others.map((h) => `    http://${h}/login${key}`).join('\n')}\n`);
+      console.log(`${others.map((h) => `    http://${h}${base}login${key}`).join('\n')}\n`);
     }
   }
   console.log(`Workspace: ${workspace}`);

@@ -1,26 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { posix } from 'node:path';
 import { howToGetInPage, signedInPage } from './pages.ts';
+import { type ProgressSummary, sendProgress } from './progress-api.ts';
 import { checkHost, pageHeaders } from './security.ts';
-import type { LoginLinks, Sessions } from './session.ts';
 import { StaticFiles } from './static-files.ts';
+import type { Trust } from './trust.ts';
 
 export interface HttpOptions {
   distDir: string;
-  token: string;
-  hosts: Set<string>;
+  /** Who gets in (web/trust.ts): the allowed names, the per-start token, the sign-in. */
+  trust: Trust;
+  /**
+   * The path the site was built for (default "/"). A request under it is served with the path
+   * stripped; one that a proxy already stripped is served as it is.
+   */
+  base?: string;
   version: string;
-  sessions: Sessions;
-  login: LoginLinks;
   /** A browser signed in with the login link (its address); the server prints the next link. */
   onSignIn: (from: string) => void;
+  /** Workshop mode: answer `GET /api/progress` with the steps passed per chapter. */
+  progress?: () => ProgressSummary;
   log: (line: string) => void;
 }
 
 const TOKEN_PLACEHOLDER = '__TUTORIAL_TOKEN__';
 
 /**
- * Serves the built site to the browser that signed in.
+ * Serves the built site to the browser that signed in (on a Unix socket behind
+ * jupyter-server-proxy, Jupyter's login signed the learner in: web/trust.ts).
  *
  * - `GET /login?key=…` with the printed one-time key sets the session cookie and goes on to the
  *   site; any other key gets the page that says how to get in.
@@ -32,12 +39,22 @@ const TOKEN_PLACEHOLDER = '__TUTORIAL_TOKEN__';
  *   the token is only ever put into the HTML that this handler writes. A stranger learns nothing
  *   from them that the repository does not say.
  * - `GET /healthz` is open and says only that the server is up and its version.
+ * - `GET /api/progress` (workshop mode only) gives the steps passed per chapter, for the hub.
  * - A foreign Host gets 403 before anything else (DNS rebinding).
  *
  * A bug while answering one request is logged and ends that response alone.
  */
 export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const files = new StaticFiles(o.distDir);
+  const base = o.base ?? '/';
+  /** The path below the base ("/user/ada/tutorial/x/" → "/x/"); a path a proxy stripped stays as it is. */
+  const underBase = (path: string): string =>
+    base !== '/' && (path.startsWith(base) || `${path}/` === base) ? `/${path.slice(base.length)}` : path;
+  /** The answer to a browser that has not signed in: what to do, and nothing else (no token, no link that signs in). */
+  const howToGetIn = (req: IncomingMessage, res: ServerResponse, first?: string): void => {
+    res.writeHead(403, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(howToGetInPage(req.headers.host ?? '127.0.0.1:4321', base, first));
+  };
   const htmlCache = new Map<string, { mtimeMs: number; size: number; html: string }>();
 
   const sendHtml = (res: ServerResponse, rel: string, status = 200): boolean => {
@@ -49,14 +66,14 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
       cached = { mtimeMs: file.stats.mtimeMs, size: file.stats.size, html: file.text.toString('utf8') };
       htmlCache.set(abs, cached);
     }
-    const body = cached.html.replaceAll(TOKEN_PLACEHOLDER, o.token);
+    const body = cached.html.replaceAll(TOKEN_PLACEHOLDER, o.trust.token);
     res.writeHead(status, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(body);
     return true;
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    if (checkHost(req, o.hosts)) {
+    if (checkHost(req, o.trust.hosts)) {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('This server answers only to its own address.\n');
       return;
@@ -65,7 +82,7 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
     let path: string;
     try {
       url = new URL(req.url ?? '/', 'http://x');
-      path = decodeURIComponent(url.pathname);
+      path = underBase(decodeURIComponent(url.pathname));
     } catch {
       res.writeHead(400).end();
       return;
@@ -79,8 +96,13 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    if (path === '/login') {
+    if (path === '/login' && o.trust.login) {
       signIn(req, res, url.searchParams.get('key'));
+      return;
+    }
+    if (path === '/api/progress' && o.progress) {
+      if (o.trust.signedIn(req)) sendProgress(res, o.progress());
+      else howToGetIn(req, res);
       return;
     }
     // "/a/../b" and "//b" become "/b".
@@ -88,7 +110,7 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
     // Files that are not pages go to anyone (see above); a symbolic link or a dot file is none.
     if (!rel.endsWith('/') && !rel.endsWith('.html') && files.send(req, res, rel)) return;
     // Everything else is a page, or the 404 page: only for a browser that signed in.
-    if (!o.sessions.signedIn(req)) {
+    if (!o.trust.signedIn(req)) {
       howToGetIn(req, res);
       return;
     }
@@ -102,17 +124,18 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
   };
 
   const signIn = (req: IncomingMessage, res: ServerResponse, key: string | null): void => {
+    const login = o.trust.login;
     // Only a GET uses the key up (a HEAD, say a link checker's, does not).
-    if (req.method === 'GET' && o.login.consume(key)) {
+    if (req.method === 'GET' && login?.links.consume(key)) {
       o.onSignIn(req.socket.remoteAddress ?? 'an unknown address');
-      res.setHeader('Set-Cookie', o.sessions.setCookie());
-    } else if (!o.sessions.signedIn(req)) {
+      res.setHeader('Set-Cookie', login.sessions.setCookie());
+    } else if (!o.trust.signedIn(req)) {
       howToGetIn(req, res, 'This login link has been used already, or it is not from this start of the server.');
       return;
     }
     // A page that goes on by itself, not a redirect (pages.ts says why).
     res.writeHead(200, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(signedInPage());
+    res.end(signedInPage(base));
   };
 
   return (req, res) => {
@@ -132,10 +155,4 @@ export function createHttpHandler(o: HttpOptions): (req: IncomingMessage, res: S
       else res.destroy();
     }
   };
-}
-
-/** The answer to a browser that has not signed in: what to do, and nothing else (no token, no link that signs in). */
-function howToGetIn(req: IncomingMessage, res: ServerResponse, first?: string): void {
-  res.writeHead(403, { ...pageHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-  res.end(howToGetInPage(req.headers.host ?? '127.0.0.1:4321', first));
 }

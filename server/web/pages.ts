@@ -9,14 +9,15 @@ const DEFAULT_FIRST =
 
 /**
  * What a browser without a session sees: how to get in. No token, no meta tag, no link that signs
- * in. `host` is the request's Host header, already checked against the allowed names.
+ * in. `host` is the request's Host header, already checked against the allowed names; `base` the
+ * site's base path.
  */
-export function howToGetInPage(host: string, first = DEFAULT_FIRST): string {
+export function howToGetInPage(host: string, base = '/', first = DEFAULT_FIRST): string {
   return page(
     'Open the link from your terminal',
     '',
     `<p>${escapeHtml(first)}</p>
-<p>To get in, open the link that <code>npm start</code> printed in your terminal. It looks like <code>http://${escapeHtml(host)}/login?key=…</code> and works once: it signs this browser in, and from then on this address opens directly, also after the server restarts.</p>
+<p>To get in, open the link that <code>npm start</code> printed in your terminal. It looks like <code>http://${escapeHtml(host)}${escapeHtml(base)}login?key=…</code> and works once: it signs this browser in, and from then on this address opens directly, also after the server restarts.</p>
 <p>Each link works once; when one is used, the server prints the next one in the same terminal. If that terminal is gone, stop the server and run <code>npm start</code> again.</p>`,
   );
 }
@@ -25,13 +26,14 @@ export function howToGetInPage(host: string, first = DEFAULT_FIRST): string {
  * The page a login link answers with, once the session cookie is set: it goes on to the site by
  * itself. Not a redirect: a browser that opened the link from another site's page would not send a
  * SameSite=Strict cookie along a redirect that page started, but it does for a navigation that
- * our own page starts.
+ * our own page starts. `base` is the site's base path.
  */
-export function signedInPage(): string {
+export function signedInPage(base = '/'): string {
+  const home = escapeHtml(base);
   return page(
     'Signed in',
-    '<meta http-equiv="refresh" content="0; url=/">',
-    '<p>This browser is signed in. <a href="/">Go to the tutorial</a>.</p>',
+    `<meta http-equiv="refresh" content="0; url=${home}">`,
+    `<p>This browser is signed in. <a href="${home}">Go to the tutorial</a>.</p>`,
   );
 }
 

@@ -11,6 +11,9 @@ import { networkInterfaces } from 'node:os';
  * allowed Origin (against cross-site websocket hijacking), the session cookie of a browser that
  * signed in with the printed link (against other programs and users of this machine, and the
  * network under --host) and the per-start token that only our own pages know.
+ *
+ * Behind jupyter-server-proxy (workshop mode, on a Unix socket) the Host and the sign-in are
+ * decided otherwise; server/web/trust.ts chooses the rules of each mode in one place.
  */
 
 /** A fresh random token for one server start. */
@@ -77,6 +80,14 @@ function localAddresses(family: 'ipv4' | 'any'): string[] {
     .map((i) => i.address.replace(/%.*$/, ''));
 }
 
+/**
+ * The Host values to accept: an allow-list, or any Host behind jupyter-server-proxy, which
+ * forwards the hub's public name (this server cannot know it). Only server/web/trust.ts picks
+ * BEHIND_PROXY, and only for a server on a Unix socket.
+ */
+export const BEHIND_PROXY = 'behind-proxy';
+export type HostPolicy = Set<string> | typeof BEHIND_PROXY;
+
 /** The origins our own pages have. */
 export function allowedOrigins(hosts: Set<string>): Set<string> {
   return new Set([...hosts].map((h) => `http://${h}`));
@@ -85,7 +96,8 @@ export function allowedOrigins(hosts: Set<string>): Set<string> {
 export type Refusal = { status: 403; reason: string } | undefined;
 
 /** Whether the Host header is one of ours (DNS rebinding makes a foreign name resolve to 127.0.0.1). */
-export function checkHost(req: IncomingMessage, hosts: Set<string>): Refusal {
+export function checkHost(req: IncomingMessage, hosts: HostPolicy): Refusal {
+  if (hosts === BEHIND_PROXY) return undefined;
   const host = (req.headers.host ?? '').toLowerCase();
   if (!hosts.has(host)) return { status: 403, reason: `host ${JSON.stringify(host)} is not allowed` };
   return undefined;
@@ -93,11 +105,23 @@ export function checkHost(req: IncomingMessage, hosts: Set<string>): Refusal {
 
 /** What an upgrade must match: this start's names, origins and token, and a signed-in browser. */
 export interface UpgradeRules {
-  hosts: Set<string>;
+  hosts: HostPolicy;
+  /** The origins of our own pages; behind the proxy (BEHIND_PROXY) the page's own, http(s)://<Host>. */
   origins: Set<string>;
   token: string;
-  /** Whether the request carries a valid session cookie (server/web/session.ts). */
+  /**
+   * Whether the request comes from the person this server is for: a valid session cookie
+   * (server/web/session.ts) on a port; always true behind the proxy (server/web/trust.ts says why).
+   */
   signedIn: (req: IncomingMessage) => boolean;
+}
+
+/** Whether `origin` is one of our pages': in the allow-list, or behind the proxy the Host it came through. */
+function ownOrigin(req: IncomingMessage, origin: string, rules: UpgradeRules): boolean {
+  const o = origin.toLowerCase();
+  if (rules.hosts !== BEHIND_PROXY) return rules.origins.has(o);
+  const host = (req.headers.host ?? '').toLowerCase();
+  return host !== '' && (o === `http://${host}` || o === `https://${host}`);
 }
 
 /**
@@ -110,7 +134,7 @@ export function checkUpgrade(req: IncomingMessage, rules: UpgradeRules): Refusal
   const bad = checkHost(req, rules.hosts);
   if (bad) return bad;
   const origin = req.headers.origin;
-  if (!origin || origin === 'null' || !rules.origins.has(origin.toLowerCase())) {
+  if (!origin || origin === 'null' || !ownOrigin(req, origin, rules)) {
     return { status: 403, reason: `origin ${JSON.stringify(origin ?? null)} is not allowed` };
   }
   if (!rules.signedIn(req)) return { status: 403, reason: 'no valid session cookie' };

@@ -7,6 +7,8 @@ import { PageSocket, type PageSocketOptions } from './page-socket.ts';
 import { checkUpgrade, type UpgradeRules } from './security.ts';
 
 export interface TerminalSocketOptions extends PageSocketOptions, UpgradeRules {
+  /** The site's base path (default "/"): the socket is at <base>ws, or at /ws where a proxy stripped it. */
+  base?: string;
   /** Open sockets at most; one more is closed at once with a reason (each tab holds one). */
   maxSockets: number;
   /** Milliseconds between heartbeats; a socket that missed one is closed. */
@@ -56,12 +58,14 @@ export class TerminalSockets {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
+    const base = this.o.base ?? '/';
     // Threats: another site's page in the learner's browser (cross-site websocket hijacking:
     // Origin), a foreign name resolving to 127.0.0.1 (DNS rebinding: Host), another program or
     // user of this machine, or the network under --host (the session cookie), anything that is
-    // not our own page of this start (token). A refusal is a bare 403, nothing else.
+    // not our own page of this start (token). Behind jupyter-server-proxy, Jupyter's login takes
+    // the cookie's place (web/trust.ts). A refusal is a bare 403, nothing else.
     const refusal =
-      path !== '/ws'
+      path !== '/ws' && path !== `${base}ws`
         ? { status: 403 as const, reason: 'not /ws' }
         : this.#closed
           ? { status: 403 as const, reason: 'the server is shutting down' }

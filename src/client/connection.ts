@@ -58,7 +58,9 @@ export class Connection {
     if (this.#closed) return;
     this.handlers.onState(this.#retry === 0 ? 'connecting' : 'lost');
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(pageToken())}`);
+    // The site's base path: "/" here, /user/<name>/tutorial/ behind jupyter-server-proxy.
+    const base = import.meta.env.BASE_URL.replace(/\/?$/, '/');
+    const ws = new WebSocket(`${proto}//${location.host}${base}ws?token=${encodeURIComponent(pageToken())}`);
     ws.binaryType = 'arraybuffer';
     this.#ws = ws;
     ws.addEventListener('open', () => {

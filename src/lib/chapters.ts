@@ -20,7 +20,7 @@ export async function chaptersInSidebarOrder(sidebar: SidebarEntry[]): Promise<C
   for (const e of entries) {
     const steps = (e.data as { steps?: Step[] }).steps ?? [];
     if (steps.length === 0) continue;
-    const href = `/${e.id}/`;
+    const href = `${import.meta.env.BASE_URL.replace(/\/?$/, '/')}${e.id}/`;
     byHref.set(href, { id: chapterId(e.id), title: e.data.title, href, steps: steps.map((s) => ({ id: s.id, title: s.title })) });
   }
   const out: ChapterSummary[] = [];

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { startTutorialServer, type TutorialServer, type TutorialServerOptions } from '../../server/app.ts';
 import { DEFAULT_ENDPOINTS } from '../../server/stack/endpoints.ts';
 
-export interface TestServer extends TutorialServer {
+export interface TestServer extends Omit<TutorialServer, 'loginUrl'> {
   stateDir: string;
   workspace: string;
+  /** The current login link (it throws for a server on a Unix socket, which has none). */
+  loginUrl(): string;
   /**
    * The session cookie (`name=value`) of a browser signed in with the first login link, for the
-   * tests' own HTTP requests and websockets; a browser signs in with `loginUrl()`.
+   * tests' own HTTP requests and websockets; a browser signs in with `loginUrl()`. Empty for a
+   * server on a Unix socket (Jupyter's login stands in for it there).
    */
   cookie: string;
   /** Stops the server and removes its state folder. */
@@ -41,11 +44,16 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
     log: () => {},
     ...options,
   });
+  const loginUrl = server.loginUrl;
   return {
     ...server,
     stateDir,
     workspace,
-    cookie: await signIn(server.loginUrl()),
+    loginUrl() {
+      if (!loginUrl) throw new Error(`The server on ${server.url} has no login link (it is behind a proxy).`);
+      return loginUrl();
+    },
+    cookie: loginUrl ? await signIn(loginUrl()) : '',
     async dispose() {
       await server.close();
       if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });

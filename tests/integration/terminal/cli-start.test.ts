@@ -100,6 +100,46 @@ describe('npm start', () => {
     );
   });
 
+  it('on a Unix socket (workshop mode) prints no login link, serves pages without a cookie, and stops on SIGTERM', async () => {
+    const socket = join(scratch(), 'run', 'tutorial.sock');
+    const cli = startCli(['--socket', socket, '--state', scratch()]);
+    cleanup.push(() => cli.child.kill('SIGKILL'));
+    await pollUntil(
+      () => cli.out().includes(`ready at unix:${socket}`),
+      () => `the ready line in: ${cli.out()}${cli.err()}`,
+      120_000,
+    );
+    expect(cli.out()).toContain("Jupyter's login lets the learner in (no login link here)");
+    expect(cli.out()).not.toContain('login?key=');
+    const { request } = await import('node:http');
+    const page = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ socketPath: socket, path: '/chapters/hello-terminal/', headers: { Host: 'hub.example.org' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/<meta name="tutorial-token" content="[^"]+"/);
+    cli.child.kill('SIGTERM');
+    expect(await exited(cli.child)).toBe(0);
+  });
+
+  it('refuses --socket with --host or --port: a socket is no address', async () => {
+    for (const extra of [
+      ['--host', '0.0.0.0'],
+      ['--port', '4000'],
+    ]) {
+      const cli = startCli(['--socket', join(scratch(), 'tutorial.sock'), ...extra]);
+      expect(await exited(cli.child)).toBe(2);
+      expect(cli.err()).toContain('--socket listens on a Unix socket instead of a port');
+    }
+  });
+
   it('refuses an unknown option with the usage', async () => {
     const cli = startCli(['--prot', '4000']);
     expect(await exited(cli.child)).toBe(2);

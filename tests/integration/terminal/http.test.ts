@@ -60,3 +60,42 @@ describe('HTTP handler', () => {
     }
   });
 });
+
+describe('HTTP handler with a base path (--base /user/ada/tutorial/), on a port', () => {
+  const BASE = '/user/ada/tutorial/';
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ contentDir: CONTENT, base: BASE });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it('serves under the base and prints its address and login link there', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}${BASE}`);
+    expect(server.loginUrl()).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}${BASE}login\\?key=`));
+  });
+
+  it('still asks for the session cookie, and says how to get in with a link under the base', async () => {
+    const res = await fetch(new URL(BASE, server.url));
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).not.toContain(server.token);
+    expect(html).toContain(`${BASE}login?key=`);
+  });
+
+  it('serves a page under the base, and the same page where a proxy stripped the base', async () => {
+    for (const path of [BASE, '/']) {
+      const res = await fetch(new URL(path, server.url), { headers: { Cookie: server.cookie } });
+      expect(res.status, path).toBe(200);
+      expect(await res.text(), path).toContain(server.token);
+    }
+  });
+
+  it('signs a browser in from the link under the base and sends it on to the base', async () => {
+    const res = await fetch(server.loginUrl());
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()[0]).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(await res.text()).toContain(`url=${BASE}"`);
+  });
+});

@@ -1,0 +1,286 @@
+/**
+ * Workshop mode for real (docs/workshop.md): `npm run workshop -- up` starts JupyterHub with
+ * DockerSpawner on this machine's Docker engine, and two learners use it in Chromium. Nothing is
+ * faked: the hub, configurable-http-proxy, the workspace containers, jupyter-server-proxy, the
+ * tutorial server and each learner's Docker-in-Docker engine are the ones a class would get.
+ * The workspace image is built FROM the official base image's name; where no registry is
+ * reachable that name is a local Debian 12 stand-in (tests/services/debian-base.sh).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_IMAGE } from '../../server/cli/workshop/image.ts';
+import { chromiumLaunch } from '../helpers/env.ts';
+import { pollUntil } from '../helpers/net.ts';
+import {
+  docker,
+  type Hub,
+  hubApi,
+  hubFrom,
+  logIn,
+  memoryMiB,
+  openChapter,
+  runWorkshop,
+  serverState,
+  upgradeStatus,
+  workshopContainers,
+} from '../helpers/workshop.ts';
+
+const SOCKET = '/tmp/tutorial-1000/tutorial.sock';
+const say = (line: string) => process.stdout.write(`workshop: ${line}\n`);
+const step = (page: Page, id: string) => page.locator(`.tutorial-step[data-step="${id}"]`);
+
+describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker engine, Chromium', () => {
+  const name = `wstest-${randomBytes(3).toString('hex')}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'workshop-test-'));
+  let upOutput = '';
+  let hub: Hub;
+  let browser: Browser;
+  const contexts = new Map<string, BrowserContext>();
+  const pages = new Map<string, Page>();
+  const container = (learner: string) => `${name}-${learner}`;
+
+  beforeAll(async () => {
+    const base = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "tutorial.stand-in"}}', BASE_IMAGE]);
+    if (base.stdout.trim() && base.stdout.trim() !== '<no value>') {
+      say(
+        `the workspace image is built FROM ${BASE_IMAGE}, here a local stand-in (${base.stdout.trim()}); a real machine pulls the official image`,
+      );
+    }
+    const up = await runWorkshop(['up', '--learners', '2', '--state', stateDir, '--name', name, '--mem-limit', '2G']);
+    upOutput = up.out;
+    for (const line of up.out.split('\n')) if (/^(Built|Building|Installing|Removed)/.test(line)) say(line);
+    expect(up.err, up.out).not.toMatch(/failed|error/i);
+    expect(up.code, `${up.out}\n${up.err}`).toBe(0);
+    hub = hubFrom(stateDir, up.out);
+    browser = await chromium.launch(chromiumLaunch);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    const down = await runWorkshop(['down', '--volumes', '--state', stateDir, '--name', name]);
+    if (down.code !== 0) say(`down failed: ${down.err}`);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('up prints the hub address and one "learner-K <password>" line per learner', () => {
+    expect(upOutput).toContain(`The workshop hub is ready at ${hub.url}`);
+    expect(hub.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect([...hub.accounts.keys()]).toEqual(['learner-1', 'learner-2']);
+    for (const password of hub.accounts.values()) expect(password.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("each learner logs in through the hub's login page, reaches their own tutorial and passes the warm-up's first step", async () => {
+    for (const learner of ['learner-1', 'learner-2']) {
+      const context = await browser.newContext();
+      contexts.set(learner, context);
+      const page = await logIn(context, hub, learner);
+      pages.set(learner, page);
+      await openChapter(page, hub, learner);
+      await step(page, 'say-hello').getByRole('button', { name: 'Run' }).click();
+      await step(page, 'say-hello').and(page.locator('[data-state="passed"]')).waitFor({ timeout: 60_000 });
+      await page.locator('.chapter-bar__count', { hasText: '1 of 3 steps passed' }).waitFor();
+    }
+    const memory = await Promise.all(['learner-1', 'learner-2'].map((l) => memoryMiB(container(l))));
+    const engines = await Promise.all(['learner-1', 'learner-2'].map((l) => memoryMiB(`${container(l)}-engine`)));
+    say(`memory with the tutorial open: workspaces ${memory.join(', ')} MiB; engines ${engines.join(', ')} MiB (docker stats)`);
+  });
+
+  it("learner 2 cannot open learner 1's tutorial or terminal: by URL", async () => {
+    const page = await contexts.get('learner-2')!.newPage();
+    const res = await page.goto(`${hub.url}user/learner-1/tutorial/chapters/hello-terminal/`);
+    expect(res?.status()).toBe(403);
+    expect(page.url()).not.toContain('/user/learner-1/tutorial/chapters');
+    expect(await page.locator('meta[name="tutorial-token"]').count()).toBe(0);
+    expect(await page.locator('.terminal-dock').count()).toBe(0);
+    await page.close();
+  });
+
+  it("learner 2 cannot open learner 1's terminal: by websocket, even with the token of learner 1's page", async () => {
+    const token = await pages.get('learner-1')!.locator('meta[name="tutorial-token"]').getAttribute('content');
+    expect(token).toBeTruthy();
+    const wsUrl = `${hub.url.replace(/^http/, 'ws')}user/learner-1/tutorial/ws?token=${encodeURIComponent(token!)}`;
+    // From learner 2's own page: same origin as the hub, learner 2's cookies.
+    const outcome = await pages.get('learner-2')!.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+          ws.onclose = () => resolve('refused');
+        }),
+      wsUrl,
+    );
+    expect(outcome).toBe('refused');
+    // Without a browser: no login, the right Origin and the token.
+    const origin = hub.url.replace(/\/$/, '');
+    expect(await upgradeStatus(`${hub.url}user/learner-1/tutorial/ws?token=${encodeURIComponent(token!)}`, { Origin: origin })).toBe(403);
+    // Learner 1's own page still has its terminal.
+    expect(await pages.get('learner-1')!.locator('.terminal-dock__status').textContent()).toBe('Connected');
+  });
+
+  it("learner 2 cannot open learner 1's terminal: by the Unix socket or the single-user server's port", async () => {
+    // The socket is in learner 1's container only: learner 2's container has no way to its file.
+    const merged = (await docker(['inspect', '--format', '{{.GraphDriver.Data.MergedDir}}', container('learner-1')])).stdout.trim();
+    const probe = (path: string) =>
+      `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${JSON.stringify(path)}); print('connected')\nexcept OSError as e: print(type(e).__name__)`;
+    expect(merged).toMatch(/^\//);
+    // (Its path on the host is too long for connect(); stat says whether it is there at all.)
+    const stat = (path: string) =>
+      `import os\ntry:\n os.stat(${JSON.stringify(path)}); print('found')\nexcept OSError as e: print(type(e).__name__)`;
+    const fromLearner2 = await docker(['exec', '-u', 'learner', container('learner-2'), 'python3', '-c', stat(`${merged}${SOCKET}`)]);
+    expect(fromLearner2.stdout.trim()).toBe('FileNotFoundError');
+    // What learner 2 finds at that path in their own container is their own tutorial: its pages
+    // carry another token than learner 1's.
+    const token1 = await pages.get('learner-1')!.locator('meta[name="tutorial-token"]').getAttribute('content');
+    const page = `import socket\ns=socket.socket(socket.AF_UNIX)\ns.connect(${JSON.stringify(SOCKET)})\ns.sendall(b'GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n')\nd=b''\nwhile True:\n c=s.recv(65536)\n if not c: break\n d+=c\nt=d.decode()\nprint('tutorial-token' in t, ${JSON.stringify(token1)} in t)`;
+    const own = await docker(['exec', '-u', 'learner', container('learner-2'), 'python3', '-c', page]);
+    expect(own.stdout.trim()).toBe('True False');
+    // Inside learner 1's container the socket is the learner's own (folder 0700, socket 0600):
+    // another user there cannot connect.
+    const asNobody = await docker(['exec', '-u', '65534', container('learner-1'), 'python3', '-c', probe(SOCKET)]);
+    expect(asNobody.stdout.trim()).toBe('PermissionError');
+    const asLearner1 = await docker(['exec', '-u', 'learner', container('learner-1'), 'python3', '-c', probe(SOCKET)]);
+    expect(asLearner1.stdout.trim()).toBe('connected');
+    // The workspaces share the host's network, so learner 1's Jupyter port is reachable from
+    // learner 2's container, but it lets nobody in without learner 1's login.
+    const env = (await docker(['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', container('learner-1')])).stdout;
+    const serviceUrl = /^JUPYTERHUB_SERVICE_URL=(.+)$/m.exec(env)?.[1];
+    expect(serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/user\/learner-1\/$/);
+    const fetchFromLearner2 = await docker([
+      'exec',
+      '-u',
+      'learner',
+      container('learner-2'),
+      'python3',
+      '-c',
+      `import urllib.request as u\nclass N(u.HTTPRedirectHandler):\n def redirect_request(self,*a): return None\ntry:\n r=u.build_opener(N).open(${JSON.stringify(`${serviceUrl}tutorial/chapters/hello-terminal/`)}); print(r.status, 'tutorial-token' in r.read().decode())\nexcept u.HTTPError as e: print(e.code, False)`,
+    ]);
+    const [status, leaked] = fetchFromLearner2.stdout.trim().split(' ');
+    expect(['302', '403']).toContain(status);
+    expect(leaked).toBe('False');
+  });
+
+  it("status shows learner 1's passed step", async () => {
+    const learners = await pollUntil(
+      async () => {
+        const r = await runWorkshop(['status', '--json', '--state', stateDir]);
+        const s = JSON.parse(r.out) as { learners: { name: string; server: string; chapters: { id: string; passed: string[] }[] }[] };
+        const l1 = s.learners.find((l) => l.name === 'learner-1');
+        return l1?.chapters.find((c) => c.id === 'hello-terminal')?.passed.includes('say-hello') ? s.learners : undefined;
+      },
+      "learner 1's passed step in the status",
+      60_000,
+      500,
+    );
+    expect(learners.find((l) => l.name === 'learner-1')?.server).toBe('running');
+    const text = await runWorkshop(['status', '--state', stateDir]);
+    expect(text.out).toMatch(/^learner-1\s+running\s+1\/\d+\s+hello-terminal 1\/3 \(say-hello\)$/m);
+  });
+
+  it("stopping and starting learner 1's workspace keeps their progress and files", async () => {
+    expect((await hubApi(hub, 'DELETE', 'users/learner-1/server')).status).toBeLessThan(300);
+    await pollUntil(async () => (await serverState(hub, 'learner-1')) === 'stopped', "learner 1's workspace to stop", 120_000, 250);
+    await pollUntil(async () => !(await workshopContainers(hub.name)).includes(container('learner-1')), 'its container to go', 60_000, 250);
+    expect((await hubApi(hub, 'POST', 'users/learner-1/server')).status).toBeLessThan(300);
+    await pollUntil(async () => (await serverState(hub, 'learner-1')) === 'running', "learner 1's workspace to start", 240_000, 250);
+    const file = await docker(['exec', '-u', 'learner', container('learner-1'), 'cat', '/home/learner/workspace/hello.txt']);
+    expect(file.stdout).toContain('hello from the tutorial');
+    const page = pages.get('learner-1')!;
+    await openChapter(page, hub, 'learner-1');
+    await step(page, 'say-hello').and(page.locator('[data-state="passed"]')).waitFor({ timeout: 30_000 });
+    await page.locator('.chapter-bar__count', { hasText: '1 of 3 steps passed' }).waitFor();
+  });
+
+  it("two learners' `docker info` show two different engines (each learner's own, in a sidecar)", async () => {
+    const ids = await Promise.all(
+      ['learner-1', 'learner-2'].map(async (l) => {
+        const r = await pollUntil(
+          async () => {
+            const info = await docker(['exec', '-u', 'learner', container(l), 'docker', 'info', '--format', '{{.ID}}']);
+            return info.code === 0 ? info : undefined;
+          },
+          `${l}'s Docker engine`,
+          60_000,
+          500,
+        );
+        return r.stdout.trim();
+      }),
+    );
+    expect(ids[0]).toMatch(/\S/);
+    expect(ids[1]).toMatch(/\S/);
+    expect(ids[0]).not.toBe(ids[1]);
+    const host = (await docker(['info', '--format', '{{.ID}}'])).stdout.trim();
+    expect(ids).not.toContain(host);
+  });
+
+  it("a learner whose engine is not running is told so by the tutorial's Docker preflight", async () => {
+    expect((await docker(['rm', '-f', `${container('learner-2')}-engine`])).code).toBe(0);
+    const check = await docker([
+      'exec',
+      '-u',
+      'learner',
+      '-w',
+      '/opt/tutorial',
+      container('learner-2'),
+      '/opt/tutorial/node_modules/.bin/tsx',
+      'server/cli/check.ts',
+      'before-you-start/docker-engine',
+    ]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain('Docker is not running: nothing answers at unix:///run/learner-docker/docker.sock');
+  });
+
+  it('down leaves no container behind', async () => {
+    const down = await runWorkshop(['down', '--volumes', '--state', stateDir, '--name', name]);
+    expect(down.code, down.err).toBe(0);
+    expect(await workshopContainers(name)).toEqual([]);
+    const volumes = await docker(['volume', 'ls', '-q', '--filter', `label=tutorial.workshop=${name}`]);
+    expect(volumes.stdout.trim()).toBe('');
+    const status = await runWorkshop(['status', '--state', stateDir, '--name', name]);
+    expect(status.out).toContain('The workshop hub is not running');
+  });
+});
+
+describe('the idle culler', () => {
+  const name = `wscull-${randomBytes(3).toString('hex')}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'workshop-cull-'));
+  let hub: Hub;
+
+  beforeAll(async () => {
+    const up = await runWorkshop([
+      'up',
+      '--learners',
+      '1',
+      '--state',
+      stateDir,
+      '--name',
+      name,
+      '--no-engine',
+      '--cull-timeout',
+      '10',
+      '--cull-every',
+      '5',
+    ]);
+    expect(up.code, `${up.out}\n${up.err}`).toBe(0);
+    hub = hubFrom(stateDir, up.out);
+  });
+
+  afterAll(async () => {
+    await runWorkshop(['down', '--volumes', '--state', stateDir, '--name', name]);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('stops a workspace nobody uses', async () => {
+    expect((await hubApi(hub, 'POST', 'users/learner-1/server')).status).toBeLessThan(300);
+    await pollUntil(async () => (await serverState(hub, 'learner-1')) === 'running', 'the workspace to start', 240_000, 250);
+    expect(await workshopContainers(name)).toEqual([`${name}-learner-1`]);
+    // Nothing touches it now; the culler (every 5 s, 10 s of inactivity) stops it.
+    await pollUntil(async () => (await serverState(hub, 'learner-1')) === 'stopped', 'the idle culler to stop the workspace', 180_000, 500);
+    await pollUntil(async () => (await workshopContainers(name)).length === 0, 'its container to go', 60_000, 250);
+    expect(await runWorkshop(['status', '--json', '--state', stateDir]).then((r) => JSON.parse(r.out).learners[0].server)).toBe('stopped');
+  });
+});

@@ -1,0 +1,229 @@
+"""DockerSpawner for workshop mode: one workspace container per learner, and beside it the
+learner's own Docker engine (a privileged Docker-in-Docker sidecar), never the host's socket.
+
+What it adds to DockerSpawner (jupyterhub/dockerspawner):
+
+- Host networking (``network_name = "host"``, the only networking on machines without bridge
+  networks): DockerSpawner then neither publishes a port nor can ask Docker for one
+  (``get_ip_and_port`` says to override it), so each start picks a free port on 127.0.0.1 and the
+  single-user server listens there (``Spawner.ip = "127.0.0.1"``).
+- Named volumes per learner, created with labels so that ``npm run workshop -- down --volumes``
+  finds them: ``<prefix>-<name>`` (home: workspace, progress, the workspace's .venv),
+  ``<prefix>-<name>-engine`` (the engine's storage) and ``<prefix>-<name>-engine-socket`` (the
+  engine's Unix socket, shared by both containers: with host networking a TCP port would be
+  shared with every other learner).
+- The engine sidecar ``<prefix>-<name>-engine``, started from the workspace image
+  (``learner-engine``, workshop/image/learner-engine.sh). With host networking it shares the
+  host's network and leaves it alone (``--bridge=none --iptables=false``); on a Docker network
+  it joins the workspace's network namespace, like a sidecar in a Kubernetes pod, and has its
+  own bridge there. If it cannot start, the workspace starts anyway and the tutorial's preflight
+  says that no engine answers.
+"""
+
+import asyncio
+import re
+
+import docker.errors
+from dockerspawner import DockerSpawner
+from jupyterhub.utils import random_port
+from traitlets import Bool, Dict, List, Unicode, default
+
+SOCKET_DIR = "/run/learner-docker"
+# The capabilities Docker knows by name (docker 20.10 and later), in kernel order.
+CAPABILITIES = (
+    "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+    "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO "
+    "SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME "
+    "SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG "
+    "WAKE_ALARM BLOCK_SUSPEND AUDIT_READ"
+).split()
+
+
+def host_capabilities() -> list:
+    """The capabilities in this process's bounding set (the hub runs beside the engine)."""
+    try:
+        with open("/proc/self/status") as f:
+            bounding = int(next(line for line in f if line.startswith("CapBnd:")).split()[1], 16)
+    except (OSError, StopIteration, ValueError):
+        return [c for c in CAPABILITIES if c != "SYS_RESOURCE"]
+    return [c for i, c in enumerate(CAPABILITIES) if bounding & (1 << i)]
+LABEL = "tutorial.workshop"
+
+
+class WorkshopSpawner(DockerSpawner):
+    engine = Bool(True, config=True, help="Run the learner's own Docker engine in a privileged sidecar.")
+    engine_image = Unicode("", config=True, help="Image of the engine sidecar (default: the workspace image).")
+    engine_mem_limit = Unicode("4G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
+    engine_args = List(Unicode(), config=True, help="Extra dockerd arguments.")
+    engine_privileged = Unicode(
+        "auto",
+        config=True,
+        help="""How the engine sidecar gets its privileges: "privileged" (docker run --privileged),
+        "capabilities" (every capability the host can grant, one by one, with seccomp, AppArmor
+        and the masked /proc paths lifted: for hosts whose capability bounding set lacks one that
+        --privileged asks for, where runc fails with "unable to apply caps"), or "auto" (the
+        first, then the second if the first fails that way).""",
+    )
+    workshop = Unicode("tutorial-workshop", config=True, help="The workshop's name: a label on every container and volume.")
+    labels = Dict(config=True, help="Extra labels on the containers and volumes.")
+
+    @default("engine_args")
+    def _default_engine_args(self):
+        # With host networking the engine shares the host's network namespace: it must not make a
+        # bridge or touch iptables there. Its containers use host networking too.
+        return ["--bridge=none", "--iptables=false", "--ip6tables=false"] if self.host_network else []
+
+    @default("use_internal_ip")
+    def _default_use_internal_ip(self):
+        # With host networking DockerSpawner must not publish a port (Docker refuses port
+        # bindings there); get_ip_and_port below says where the server listens.
+        return self.host_network or self.network_name not in {"bridge", "host"}
+
+    @property
+    def host_network(self) -> bool:
+        return self.network_name == "host"
+
+    @property
+    def safe_name(self) -> str:
+        """The user's name as it is when Docker accepts it (learner-1), else escaped."""
+        name = self.user.name
+        return name if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name) else self.escaped_name
+
+    def template_namespace(self):
+        ns = super().template_namespace()
+        ns["username"] = ns["safe_username"] = self.safe_name
+        return ns
+
+    @property
+    def home_volume(self) -> str:
+        return f"{self.prefix}-{self.safe_name}"
+
+    @property
+    def engine_name(self) -> str:
+        return f"{self.container_name}-engine"
+
+    def _labels(self) -> dict:
+        return {LABEL: self.workshop, f"{LABEL}.learner": self.user.name, **self.labels}
+
+    # --- what DockerSpawner needs to know -------------------------------------------------
+
+    async def get_ip_and_port(self):
+        if self.host_network:
+            return "127.0.0.1", self.port
+        return await super().get_ip_and_port()
+
+    def get_env(self):
+        env = super().get_env()
+        if self.engine:
+            env["DOCKER_HOST"] = f"unix://{SOCKET_DIR}/docker.sock"
+        return env
+
+    # --- start and stop -------------------------------------------------------------------
+
+    async def start(self):
+        if self.host_network:
+            # A new free port each start: every workspace shares the host's ports.
+            self.port = random_port()
+        await self._ensure_volumes()
+        if self.engine and self.host_network:
+            await self._start_engine()
+        try:
+            ip_port = await super().start()
+        except BaseException:
+            await self._remove_engine()
+            raise
+        if self.engine and not self.host_network:
+            await self._start_engine(network_mode=f"container:{self.container_id}")
+        return ip_port
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        await self._remove_engine()
+
+    # --- volumes and the engine sidecar ---------------------------------------------------
+
+    async def _ensure_volumes(self):
+        names = [self.home_volume] + ([f"{self.home_volume}-engine", f"{self.home_volume}-engine-socket"] if self.engine else [])
+        for name in names:
+            try:
+                await self.docker("inspect_volume", name)
+            except docker.errors.NotFound:
+                await self.docker("create_volume", name=name, labels=self._labels())
+                self.log.info("Created volume %s for %s", name, self.user.name)
+
+    def _engine_privileges(self, mode: str) -> dict:
+        if mode == "privileged":
+            return {"privileged": True}
+        return {
+            "cap_add": host_capabilities(),
+            "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+            "device_cgroup_rules": ["a *:* rwm"],
+        }
+
+    async def _create_and_start_engine(self, network_mode: str, mode: str) -> None:
+        await self._remove_engine()
+        host_config = self.client.create_host_config(
+            network_mode=network_mode,
+            binds=[
+                f"{self.home_volume}-engine:/var/lib/docker:rw",
+                f"{self.home_volume}-engine-socket:{SOCKET_DIR}:rw",
+            ],
+            mem_limit=self.engine_mem_limit or None,
+            auto_remove=False,
+            **self._engine_privileges(mode),
+        )
+        if mode != "privileged":
+            # `--security-opt systempaths=unconfined`: /proc and /sys as a privileged container has them.
+            host_config["MaskedPaths"] = []
+            host_config["ReadonlyPaths"] = []
+        created = await self.docker(
+            "create_container",
+            image=self.engine_image or self.image,
+            name=self.engine_name,
+            user="root",
+            entrypoint=["/usr/local/bin/learner-engine"],
+            command=self.engine_args,
+            labels={**self._labels(), f"{LABEL}.role": "engine", f"{LABEL}.privileges": mode},
+            host_config=host_config,
+            volumes=["/var/lib/docker", SOCKET_DIR],
+        )
+        await self.docker("start", created["Id"])
+
+    async def _start_engine(self, network_mode="host"):
+        modes = ["privileged", "capabilities"] if self.engine_privileged == "auto" else [self.engine_privileged]
+        for mode in modes:
+            try:
+                await self._create_and_start_engine(network_mode, mode)
+                break
+            except docker.errors.APIError as e:
+                if mode == "privileged" and len(modes) > 1 and "apply caps" in str(e):
+                    self.log.info("--privileged is refused here (%s); granting capabilities one by one", e)
+                    continue
+                # The workspace starts without it; the tutorial's preflight says no engine answers.
+                self.log.warning("The Docker engine of %s could not start: %s", self.user.name, e)
+                await self._remove_engine()
+                return
+        # Wait (briefly) for its socket, so the learner's first `docker info` finds it.
+        for _ in range(60):
+            info = await self.docker("inspect_container", self.engine_name)
+            if not info["State"]["Running"]:
+                logs = await self.docker("logs", self.engine_name, tail=20)
+                self.log.warning("The Docker engine of %s stopped: %s", self.user.name, logs.decode(errors="replace"))
+                return
+            exit_code = await self._exec_in_engine(["test", "-S", f"{SOCKET_DIR}/docker.sock"])
+            if exit_code == 0:
+                self.log.info("The Docker engine of %s is up", self.user.name)
+                return
+            await asyncio.sleep(0.5)
+        self.log.warning("The Docker engine of %s made no socket within 30 s; the workspace starts without it", self.user.name)
+
+    async def _exec_in_engine(self, cmd):
+        created = await self.docker("exec_create", self.engine_name, cmd)
+        await self.docker("exec_start", created["Id"])
+        return (await self.docker("exec_inspect", created["Id"]))["ExitCode"]
+
+    async def _remove_engine(self):
+        try:
+            await self.docker("remove_container", self.engine_name, force=True)
+        except docker.errors.NotFound:
+            pass
