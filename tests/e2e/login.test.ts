@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESSION_KEY_FILE } from '../../server/web/session-key.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { expect, openChapter, test } from './fixtures.ts';
+import { expect, openChapter, signIn, test } from './fixtures.ts';
 
 test.describe('signing in', () => {
   test('a browser that has not signed in gets the page that says how to get in, and no token', async ({ browser, server }) => {
@@ -87,7 +87,7 @@ test.describe('signing in', () => {
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Open the link from your terminal', { timeout: 30_000 });
       await expect(page.locator('meta[name="tutorial-token"]')).toHaveCount(0);
       // The link the new start gives signs the browser in again.
-      await page.goto(again.loginUrl());
+      await signIn(page, again);
       await openChapter(page, again);
     } finally {
       await again.close();
