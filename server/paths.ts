@@ -57,7 +57,11 @@ export function startCommand(o: {
   const args = o.socket ? ['--socket', shellWord(resolve(o.socket))] : ['--port', String(o.port)];
   args.push('--workspace', shellWord(resolve(o.workspace)));
   if (resolve(o.stateDir) !== defaultStateDir()) args.push('--state', shellWord(resolve(o.stateDir)));
-  if (!o.socket && o.host !== '127.0.0.1') args.push('--host', shellWord(o.host));
+  if (!o.socket && o.host !== '127.0.0.1') {
+    args.push('--host', shellWord(o.host));
+    // Another address than this machine's own needs the acknowledgement, or the command is refused.
+    if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(o.host)) args.push('--i-know-this-is-public');
+  }
   if (o.base && o.base !== '/') args.push('--base', shellWord(o.base));
   return `npm start -- ${args.join(' ')}`;
 }
