@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTutorialServer, type TutorialServer, type TutorialServerOptions } from '../../server/app.ts';
@@ -61,11 +62,21 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
   };
 }
 
-/** Opens a login link as a browser would and returns the session cookie it sets (`name=value`). */
-export async function signIn(loginUrl: string): Promise<string> {
-  const res = await fetch(loginUrl);
-  await res.text();
-  const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
-  if (res.status !== 200 || !cookie) throw new Error(`Signing in with ${loginUrl} gave ${res.status} and no cookie.`);
-  return cookie;
+/**
+ * Opens a login link as a browser would and returns the session cookie it sets (`name=value`).
+ * On a connection of its own: fetch keeps connections alive per address, and after a server
+ * restart on the same port it could send the request down the old server's closed connection.
+ */
+export function signIn(loginUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get(loginUrl, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const cookie = (res.headers['set-cookie'] ?? [])[0]?.split(';')[0];
+        if (res.statusCode !== 200 || !cookie) reject(new Error(`Signing in with ${loginUrl} gave ${res.statusCode} and no cookie.`));
+        else resolve(cookie);
+      });
+    });
+    req.on('error', reject);
+  });
 }
