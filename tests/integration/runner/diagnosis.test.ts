@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../protocol/messages.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
+import { pageOnServer } from '../../helpers/page.ts';
+import { pollUntil, type TestClient } from '../../helpers/ws-client.ts';
 
 /**
  * What a step says after one of its commands failed in the terminal, from what real bash printed
@@ -14,20 +14,8 @@ const CONTENT = join(import.meta.dirname, '..', '..', 'fixtures', 'runner', 'con
 
 type Progress = Extract<ServerMessage, { type: 'step-progress' }>;
 
-let server: TestServer | undefined;
-let client: TestClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await server?.dispose();
-  client = server = undefined;
-});
-
-async function page(chapter: string): Promise<TestClient> {
-  server = await startTestServer({ contentDir: CONTENT });
-  client = await TestClient.open(server);
-  await client.attach(chapter);
-  return client;
-}
+const pages = pageOnServer(CONTENT);
+const page = (chapter: string) => pages.open(chapter);
 
 function failedStep(c: TestClient, step: string, from: number): Promise<Progress> {
   return c.waitFor(
@@ -64,7 +52,7 @@ describe('a command that fails in the terminal', () => {
     const c = await page('tool-maker');
     const from = c.messages.length;
     c.send({ type: 'run', chapter: 'tool-maker', step: 'interruptible', index: 0 });
-    const shell = server!.sessions.get('tool-maker')!;
+    const shell = pages.server().sessions.get('tool-maker')!;
     await pollUntil(async () => (await shell.lineState()).kind === 'busy', 'the command to run');
     c.input('\x03');
     const { progress } = await failedStep(c, 'interruptible', from);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../protocol/messages.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
+import { pageOnServer } from '../../helpers/page.ts';
+import { pollUntil, type TestClient } from '../../helpers/ws-client.ts';
 
 /**
  * What a chapter needs, through the page's own messages on a real server with real shells: the
@@ -16,20 +16,8 @@ const CONTENT = join(import.meta.dirname, '..', '..', 'fixtures', 'runner', 'con
 type CatchUp = Extract<ServerMessage, { type: 'catch-up' }>;
 type Needs = Extract<ServerMessage, { type: 'needs' }>;
 
-let server: TestServer | undefined;
-let client: TestClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await server?.dispose();
-  client = server = undefined;
-});
-
-async function page(chapter: string): Promise<TestClient> {
-  server = await startTestServer({ contentDir: CONTENT });
-  client = await TestClient.open(server);
-  await client.attach(chapter);
-  return client;
-}
+const pages = pageOnServer(CONTENT);
+const page = (chapter: string) => pages.open(chapter);
 
 async function needs(c: TestClient, chapter: string): Promise<Needs['needs']> {
   const from = c.messages.length;
@@ -79,7 +67,7 @@ describe('a chapter that needs a step of an earlier chapter', () => {
     expect(stored).toHaveLength(1);
     expect(await needs(c, 'tool-user')).toEqual([expect.objectContaining({ ok: true })]);
     // The shell started before .venv existed and uses it now.
-    expect(await c.run('echo "[$VIRTUAL_ENV]"')).toContain(`[${join(server!.workspace, '.venv')}]`);
+    expect(await c.run('echo "[$VIRTUAL_ENV]"')).toContain(`[${join(pages.server().workspace, '.venv')}]`);
   });
 
   it("stops at the first step whose check fails, with the check's words, and runs nothing after it", async () => {
@@ -102,7 +90,7 @@ describe('a chapter that needs a step of an earlier chapter', () => {
     expect(end.result?.evidence[0]).toEqual({ label: 'Exit status in the terminal', text: '1' });
     // The need's other commands and the chapter's step never ran.
     expect(c.text()).not.toContain('chmod +x');
-    expect(existsSync(join(server!.workspace, 'tool-output.txt'))).toBe(false);
+    expect(existsSync(join(pages.server().workspace, 'tool-output.txt'))).toBe(false);
   });
 
   it('refuses a second catch-up of the same chapter while one runs, and stops when asked', async () => {
@@ -112,7 +100,7 @@ describe('a chapter that needs a step of an earlier chapter', () => {
     await c.waitFor((m) => m.type === 'catch-up' && m.at?.step === 'interruptible', 'the catch-up to reach the long step', from, 30_000);
     c.send({ type: 'catch-up', chapter: 'tool-maker' });
     await c.waitFor((m) => m.type === 'error' && m.code === 'already-running', 'the refusal', from);
-    const shell = server!.sessions.get('tool-maker')!;
+    const shell = pages.server().sessions.get('tool-maker')!;
     await pollUntil(async () => (await shell.lineState()).kind === 'busy', 'the long command to run');
     // Stop, then Ctrl-C the command that runs: the catch-up says it stopped, not that it failed.
     c.send({ type: 'stop-chapter', chapter: 'tool-maker' });
