@@ -96,3 +96,22 @@ export function descendants(pid: number): number[] {
   for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i] as number));
   return all;
 }
+
+/** A command-line program's `main(args, out, err)`, as server/cli/support.ts runs it. */
+export type CliMain = (args: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
+
+/** Runs a program's `main` in this process; resolves with its exit status and what it wrote. */
+export async function runMain(main: CliMain, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(
+    args,
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
+  );
+  return { code, out, err };
+}

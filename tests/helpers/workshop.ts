@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { main as workshop } from '../../server/cli/workshop.ts';
+import { runMain } from './cli.ts';
 
 /** What `npm run workshop -- up` left in its state folder (server/cli/workshop/hub.ts). */
 export interface Hub {
@@ -16,20 +17,7 @@ export interface Hub {
 }
 
 /** Runs the workshop command in this process; resolves with its exit status and output. */
-export async function runWorkshop(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await workshop(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
+export const runWorkshop = (args: string[]) => runMain(workshop, args);
 
 /** The hub `up` started in `stateDir`, with the accounts it printed. */
 export function hubFrom(stateDir: string, printed: string): Hub {

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../server/cli/workshop.ts';
+import { runMain } from '../helpers/cli.ts';
 
 /** Runs `npm run workshop -- ...` in this process (only what is decided before Docker is asked). */
-async function workshop(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
+const workshop = (args: string[]) => runMain(main, args);
 
 describe('npm run workshop', () => {
   it('prints its usage with --help', async () => {

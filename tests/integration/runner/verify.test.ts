@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../../server/cli/tutorial.ts';
+import { runMain } from '../../helpers/cli.ts';
 import { startTestServer } from '../../helpers/server.ts';
 
 const CONTENT = join(import.meta.dirname, '..', '..', 'fixtures', 'runner', 'content');
@@ -18,20 +19,7 @@ afterEach(() => {
   dirs = [];
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
+const cli = (args: string[]) => runMain(main, args);
 
 describe('npm run tutorial -- verify', () => {
   it('passes a step, accepts a step whose state already holds, stops at a failing step and says why', async () => {
