@@ -1,9 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FolderRole } from './private-fs.ts';
 
-/** The repository's root folder. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository's root folder: the nearest folder above this file whose package.json is the
+ * tutorial's. This file runs from server/ (tests, development) and from inside the built programs
+ * in build/server/ (server/bundle.mjs), so every file read at run time (chapters, the site, the
+ * shells' rc files under server/terminal/shells/) is found from here, never from the running
+ * file's own place.
+ */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'datascience-stack-tutorial')
+        return dir;
+    } catch {
+      // No package.json here (or not JSON): look one folder up.
+    }
+    if (dirname(dir) === dir) return resolve(from, '..');
+  }
+}
 
 /** Where the built site is. */
 export const DIST_DIR = join(REPO_ROOT, 'dist');

@@ -44,7 +44,10 @@ export async function buildIfNeeded(force = false, onStart: () => void = () => {
   // (Vitest puts DEV=1, MODE=test, SSR, BASE_URL into process.env): Astro takes them over and
   // then builds a development site, without search.
   const astro = join(REPO_ROOT, 'node_modules', '.bin', 'astro');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', TUTORIAL_BASE: base };
+  // Astro's command line turns on Node's compile cache, which Node keeps in the system's temp
+  // folder (node-compile-cache), a folder another user could create first and fill: off.
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', TUTORIAL_BASE: base, NODE_DISABLE_COMPILE_CACHE: '1' };
+  delete env.NODE_COMPILE_CACHE;
   for (const k of Object.keys(env)) if (/^(DEV|PROD|MODE|SSR|BASE_URL|TEST|VITEST.*)$/.test(k)) delete env[k];
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
     let output = '';

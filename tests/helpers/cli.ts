@@ -1,13 +1,29 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO_ROOT } from '../../server/paths.ts';
 import { pollUntil } from './net.ts';
 import { signIn } from './server.ts';
 
+let built = false;
+
+/**
+ * The built program `build/server/<name>.js` that `npm start` (or `npm run <name>`) runs, built
+ * first by server/bundle.mjs when a source is newer, as npm's script does.
+ */
+export function builtProgram(name: 'start' | 'check' | 'tutorial' | 'teardown' | 'workshop'): string {
+  if (!built) {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'server', 'bundle.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`Building the server (node server/bundle.mjs) failed: ${r.stderr}${r.stdout}`);
+    built = true;
+  }
+  return join(REPO_ROOT, 'build', 'server', `${name}.js`);
+}
+
 /**
  * `npm start`'s program as a child process, the way a learner runs it: through npm
  * (`npm start -- ...`, which runs package.json's script) or as that script's own command line
- * (`node --import tsx server/cli/start.ts start ...`). Its output is collected.
+ * (`node build/server/start.js start ...`). Its output is collected.
  */
 export interface Cli {
   child: ChildProcess;
@@ -16,8 +32,7 @@ export interface Cli {
 }
 
 export function startCli(args: string[], o: { via?: 'npm' | 'node'; env?: NodeJS.ProcessEnv } = {}): Cli {
-  const [file, argv] =
-    o.via === 'npm' ? ['npm', ['start', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'server/cli/start.ts', 'start', ...args]];
+  const [file, argv] = o.via === 'npm' ? ['npm', ['start', '--', ...args]] : [process.execPath, [builtProgram('start'), 'start', ...args]];
   let out = '';
   let err = '';
   // detached: its own process group, so that a signal a test sends reaches that process alone,

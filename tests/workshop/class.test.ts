@@ -226,8 +226,8 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
       '-w',
       '/opt/tutorial',
       container('learner-2'),
-      '/opt/tutorial/node_modules/.bin/tsx',
-      'server/cli/check.ts',
+      'node',
+      'build/server/check.js',
       'before-you-start/docker-engine',
     ]);
     expect(check.code).toBe(1);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../server/paths.ts';
 import { Sessions } from '../../../server/web/session.ts';
+import { builtProgram } from '../../helpers/cli.ts';
 import { alive } from '../../helpers/procs.ts';
 import { signIn, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { ownOrigin, pollUntil, TestClient, upgradeStatus } from '../../helpers/ws-client.ts';
@@ -287,7 +288,7 @@ describe('npm start', () => {
     const state = mkdtempSync(join(tmpdir(), 'attack-cli-'));
     dirs.push(state);
     let out = '';
-    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli/start.ts', 'start', '--state', state, ...args], {
+    const child = spawn(process.execPath, [builtProgram('start'), 'start', '--state', state, ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

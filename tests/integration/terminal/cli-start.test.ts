@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildIfNeeded } from '../../../server/cli/build.ts';
 import { DIST_DIR, REPO_ROOT } from '../../../server/paths.ts';
+import { builtProgram } from '../../helpers/cli.ts';
 import { signIn } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 
@@ -13,7 +14,7 @@ import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli/start.ts', 'start', ...args], {
+  const child = spawn(process.execPath, [builtProgram('start'), 'start', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -139,7 +139,8 @@ for (let i = 0; ; i++) {
       ProgressStore.open(dir, (m) => warnings.push(m));
       expect(warnings).toEqual([]);
     }
-  });
+    // Three child processes, each loading the TypeScript sources through tsx without its cache.
+  }, 60_000);
 
   it('stays whole when two processes write at once (the last writer wins)', async () => {
     const dir = stateDir();

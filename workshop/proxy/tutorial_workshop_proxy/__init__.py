@@ -46,8 +46,10 @@ def setup_tutorial() -> dict:
     state = os.environ.get("TUTORIAL_STATE_DIR", os.path.expanduser("~/.tutorial"))
     return {
         "command": [
-            f"{home}/node_modules/.bin/tsx",
-            f"{home}/server/cli/start.ts",
+            # The server as built JavaScript (the image builds it: server/bundle.mjs), never
+            # TypeScript compiled at run time into a cache under /tmp.
+            "/opt/node/bin/node",
+            f"{home}/build/server/start.js",
             "--socket",
             "{unix_socket}",
             # jupyter-server-proxy strips this path before forwarding; the pages link under it.
