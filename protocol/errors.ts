@@ -25,6 +25,10 @@ export const ErrorCodeSchema = z.enum([
   'server-closing',
   /** The shell is still busy with another command. */
   'shell-busy',
+  /** A new shell could not start: the disk that holds the state folder is full (the message names it and `df -h`). */
+  'disk-full',
+  /** A new shell could not start: its folder, or one above it, can be changed by another user. */
+  'unsafe-folder',
   // Steps and chapters (server/tutorial/step-controller.ts).
   'unknown-chapter',
   'unknown-step',
@@ -41,6 +45,8 @@ export const ErrorCodeSchema = z.enum([
   // Progress (server/tutorial/progress.ts).
   /** The progress file could not be written (a full disk); the server keeps it in memory. */
   'progress-not-saved',
+  /** The progress file was found damaged while the server ran; it was set aside and what was readable kept. */
+  'progress-set-aside',
   /** The shell ran something else than the command the tutorial typed (or nothing). */
   'not-as-written',
 ]);

@@ -8,11 +8,14 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
+  type Stats,
+  statfsSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * The learner's own folders and files. The server's shells source files from the state folder
@@ -57,9 +60,12 @@ export interface FolderRole {
  * file, a folder owned by another user, or one that others may write to.
  */
 export function ensurePrivateFolder(dir: string, role: FolderRole): void {
+  // Before anything is made: nothing goes into a folder that another user could swap.
+  ensureTrustedAncestors(dir, role);
   let st = lstatOrUndefined(dir);
   if (!st) {
-    mkdirSync(dirname(dir), { recursive: true });
+    // Missing parents are made 0755 whatever the umask (a group-writable one would be refused below).
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
@@ -96,6 +102,7 @@ export function ensurePrivateFolder(dir: string, role: FolderRole): void {
       `The ${role.what} ${dir} can be written by ${who} (its mode is ${mode}), who could ${risk}. Make it yours alone with \`chmod 700 ${q}\`${instead}.`,
     );
   }
+  ensureTrustedAncestors(dir, role);
   if (role.closed && (st.mode & 0o077) !== 0) {
     const who = (st.mode & 0o007) !== 0 ? 'every user' : 'its group';
     throw new UnsafeFolderError(
@@ -103,6 +110,64 @@ export function ensurePrivateFolder(dir: string, role: FolderRole): void {
       `The ${role.what} ${dir} can be entered by ${who} (its mode is ${mode}); ${why}, so it must be yours alone. Make it so with \`chmod 700 ${q}\`${instead}.`,
     );
   }
+}
+
+/**
+ * Refuses (UnsafeFolderError) a folder that another user could swap: one above `dir` that belongs
+ * to someone other than root or this user, or that others may write to (a sticky folder such as
+ * /tmp excepted: there, only an entry's owner may rename it). Whoever may write to a folder may
+ * rename what is in it, so they could move the checked folder away and put their own in its
+ * place, and the shells would run their files. OpenSSH checks the same before it trusts a key
+ * file (StrictModes). Symbolic links on the way are followed, and both the link's folder (by the
+ * path as given) and the folders of the real path are checked; a link must be root's or this
+ * user's.
+ */
+export function ensureTrustedAncestors(dir: string, role: FolderRole): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const full = resolve(dir);
+  const seen = new Set<string>();
+  const check = (folder: string, st: Stats) => {
+    const problem = untrusted(st, uid);
+    if (!problem) return;
+    const q = shellArg(folder);
+    const fix =
+      problem === 'owner'
+        ? `Choose a folder under one of your own (e.g. under ${shellArg(process.env.HOME ?? '~')}) with ${role.option ?? 'another path'}, or have ${userName(st.uid)} give ${folder} to you or to root`
+        : `Take write access away from others with \`chmod go-w ${q}\`${st.uid === uid ? '' : ' (as root)'}, or choose a folder elsewhere with ${role.option ?? 'another path'}`;
+    const who =
+      problem === 'owner'
+        ? `belongs to ${userName(st.uid)}`
+        : `can be written by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (its mode is ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, without the sticky bit)`;
+    throw new UnsafeFolderError(
+      dir,
+      `The ${role.what} ${full} is inside ${folder}, which ${who}: they could rename the ${role.what} away and put a folder of their own in its place, whose files your shells would then run. ${fix}.`,
+    );
+  };
+  // The path as given (a link on the way must be root's or this user's, and so must the folder
+  // holding it), then the real path the links lead to. Folders not made yet are skipped: they will
+  // be this user's.
+  let existing = dirname(full);
+  while (!lstatOrUndefined(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  for (const start of [dirname(full), realpathSync(existing)]) {
+    for (let p = start; ; p = dirname(p)) {
+      if (!seen.has(p)) {
+        seen.add(p);
+        const st = lstatOrUndefined(p);
+        if (st) check(p, st);
+      }
+      if (dirname(p) === p) break;
+    }
+  }
+}
+
+/** Why a folder above a private one is not to be trusted: 'owner', 'writable', or undefined. */
+function untrusted(st: Stats, uid: number): 'owner' | 'writable' | undefined {
+  if (st.isSymbolicLink()) return st.uid !== 0 && st.uid !== uid ? 'owner' : undefined;
+  if (st.uid !== 0 && st.uid !== uid) return 'owner';
+  // Sticky (like /tmp): others may add entries but not rename or remove ones that are not theirs.
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return 'writable';
+  return undefined;
 }
 
 /**
@@ -166,6 +231,39 @@ export function readFileNoFollow(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** True when an error (or its cause) says the disk is full or the quota used up. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/**
+ * The sentence for a full disk: the folder, the space left there, what could not be done, and
+ * the command that shows the disk (`df -h DIR`). `what` completes "so ...".
+ */
+export function diskFullMessage(dir: string, what: string): string {
+  let free = '';
+  try {
+    const fs = statfsSync(dir);
+    free = `: ${formatBytes(Number(fs.bavail) * Number(fs.bsize))} free for you`;
+  } catch {
+    // The folder may be gone; the sentence does without the figure.
+  }
+  return `The disk that holds ${dir} is full${free}, so ${what}. Free some space there (\`df -h ${shellArg(dir)}\` shows the disk and what is left), then try again.`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 /** A path as one shell word, quoted only when it needs to be. */

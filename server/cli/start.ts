@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startTutorialServer } from '../app.ts';
 import { defaultStateDir, defaultWorkspace } from '../paths.ts';
+import { diskFullMessage, isDiskFull } from '../private-fs.ts';
 import { isLoopback } from '../web/security.ts';
 import { buildIfNeeded } from './build.ts';
 import { exitWhenAsked, whenParentEnds } from './shutdown.ts';
@@ -116,6 +118,18 @@ async function main(): Promise<void> {
     }
     if (code === 'EADDRINUSE') {
       console.error(`Port ${port} on ${host} is already in use. Start on another port with: npm start -- --port ${port + 1}`);
+      process.exit(1);
+    }
+    if (isDiskFull(err)) {
+      // Node's own text ("ENOSPC: no space left on device, write") names neither the folder nor the way out.
+      const e = err as NodeJS.ErrnoException & { dest?: string };
+      const where = e.dest ?? e.path;
+      console.error(
+        diskFullMessage(
+          where ? dirname(where) : stateDir,
+          'the tutorial server could not start (it writes its lock, progress and shell files there)',
+        ),
+      );
       process.exit(1);
     }
     if (code === 'EACCES') {

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateFolder } from '../private-fs.ts';
+import { WORKSPACE_FOLDER } from '../paths.ts';
+import { diskFullMessage, ensurePrivateFolder, isDiskFull, UnsafeFolderError } from '../private-fs.ts';
 import { SessionError, SessionLimitError } from './errors.ts';
 import { endLeftovers } from './leftovers.ts';
 import { TerminalSession } from './session.ts';
@@ -21,6 +23,8 @@ export interface SessionManagerOptions {
   replayLimit: number;
 }
 
+const SHELLS_FOLDER = { what: 'shells folder (inside the state folder)' };
+
 /**
  * The shells of one server, one per chapter. When it starts, it ends the shells (and their jobs)
  * that an earlier server on the same state folder left behind when it was killed, and removes
@@ -39,7 +43,7 @@ export class SessionManager {
   constructor(options: SessionManagerOptions) {
     this.#options = options;
     this.#shellsDir = join(options.stateDir, 'shells');
-    ensurePrivateFolder(this.#shellsDir, { what: 'shells folder (inside the state folder)' });
+    ensurePrivateFolder(this.#shellsDir, SHELLS_FOLDER);
     this.leftoversEnded = endLeftovers(this.#shellsDir);
     this.#reaper = setInterval(() => this.reapIdle(), Math.max(50, Math.min(10_000, options.idleGraceMs / 4)));
     this.#reaper.unref();
@@ -68,15 +72,30 @@ export class SessionManager {
       this.#sessions.delete(name);
     }
     if (this.#sessions.size >= this.#options.maxSessions) throw new SessionLimitError(this.#options.maxSessions);
-    const session = new TerminalSession({
-      name,
-      cwd: this.#options.workspace,
-      shellsDir: this.#shellsDir,
-      env: this.#options.env,
-      cols,
-      rows,
-      replayLimit: this.#options.replayLimit,
-    });
+    let session: TerminalSession;
+    try {
+      // Checked again before every shell, which runs files from these folders: a folder above
+      // them that someone else was given write access to since the start is refused now.
+      ensurePrivateFolder(this.#shellsDir, SHELLS_FOLDER);
+      if (existsSync(this.#options.workspace)) ensurePrivateFolder(this.#options.workspace, WORKSPACE_FOLDER);
+      session = new TerminalSession({
+        name,
+        cwd: this.#options.workspace,
+        shellsDir: this.#shellsDir,
+        env: this.#options.env,
+        cols,
+        rows,
+        replayLimit: this.#options.replayLimit,
+      });
+    } catch (err) {
+      if (err instanceof UnsafeFolderError) throw new SessionError('unsafe-folder', err.message);
+      if (isDiskFull(err))
+        throw new SessionError(
+          'disk-full',
+          diskFullMessage(this.#shellsDir, `a new terminal could not be started (its shell needs a few small files there)`),
+        );
+      throw err;
+    }
     this.#sessions.set(name, session);
     for (const l of this.#startListeners) l(name, session);
     return session;

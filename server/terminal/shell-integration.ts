@@ -50,6 +50,8 @@ __tut_escape() {
 __tut_venv() {
   [[ -z $__tut_venv_tried && -z $VIRTUAL_ENV && -f "$TUTORIAL_WORKSPACE/.venv/bin/activate" ]] || return 0
   __tut_venv_tried=1
+  # Only files of this user's own: a workspace someone else swapped in is not run.
+  [[ -O "$TUTORIAL_WORKSPACE" && -O "$TUTORIAL_WORKSPACE/.venv/bin/activate" ]] || return 0
   . "$TUTORIAL_WORKSPACE/.venv/bin/activate"
 }
 # Step variables: the DEBUG trap runs before every simple command; the first of a command line loads them.
@@ -58,7 +60,7 @@ __tut_preexec() {
   __tut_in_cmd=1
   __tut_venv
   local next=$((__tut_seq + 1))
-  if [[ -e "$__TUT_DIR/env.$next" ]]; then
+  if [[ -e "$__TUT_DIR/env.$next" && -O "$__TUT_DIR" && -O "$__TUT_DIR/env.$next" ]]; then
     __tut_seq=$next
     . "$__TUT_DIR/env.$next"
   fi
