@@ -1,4 +1,5 @@
-import { realpathSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../../protocol/messages.ts';
@@ -93,12 +94,17 @@ export class ProgressStore {
   readonly workspace: string;
   private data: ProgressFile;
   private queue: Promise<void> = Promise.resolve();
+  /** The file as this store last read or wrote it; anything else on disk was changed by someone else. */
+  private seen: FileIdentity | undefined;
+  private readonly warn: (message: string) => void;
 
-  private constructor(file: string, workspace: string, data: ProgressFile) {
+  private constructor(file: string, workspace: string, data: ProgressFile, warn: (message: string) => void) {
     this.file = file;
     this.workspace = workspace;
     this.data = data;
+    this.warn = warn;
     this.data.workspaces[workspace] ??= { chapters: {} };
+    this.seen = identityOf(file);
   }
 
   /** This workspace's chapters. */
@@ -121,8 +127,8 @@ export class ProgressStore {
     const file = join(stateDir, PROGRESS_FILE);
     const key = workspaceKey(workspace);
     const read = readProgressFile(file, stateDir);
-    const data = read.ok ? read.data : read.missing ? emptyFile() : setAside(file, read.why, warn);
-    return new ProgressStore(file, key, data);
+    const data = read.ok ? read.data : read.missing ? emptyFile() : setAside(file, read.why, warn, read.salvage);
+    return new ProgressStore(file, key, data, warn);
   }
 
   /**
@@ -168,14 +174,32 @@ export class ProgressStore {
    */
   private save(): Promise<void> {
     const next = this.queue.then(() => {
-      const onDisk = readProgressFile(this.file, undefined);
-      const others = onDisk.ok ? onDisk.data.workspaces : {};
-      const data: ProgressFile = { version: PROGRESS_VERSION, workspaces: { ...others, [this.workspace]: { chapters: this.chapters } } };
+      // Changed since this store last read or wrote it (another server on the same state folder,
+      // an editor, a damaged disk): read again. What is readable is kept; a damaged file is set
+      // aside (never overwritten), and what this store knew of the other workspaces stays.
+      if (!sameFile(this.file, identityOf(this.file), this.seen)) {
+        const onDisk = readProgressFile(this.file, undefined);
+        if (onDisk.ok)
+          this.data.workspaces = { ...this.data.workspaces, ...onDisk.data.workspaces, [this.workspace]: { chapters: this.chapters } };
+        else if (!onDisk.missing) {
+          const salvaged = setAside(
+            this.file,
+            `${onDisk.why} (it was changed while the server ran)`,
+            this.warn,
+            onDisk.salvage,
+            'the progress this server had of every workspace is written anew',
+          );
+          this.data.workspaces = { ...this.data.workspaces, ...salvaged.workspaces, [this.workspace]: { chapters: this.chapters } };
+        }
+      }
+      const data: ProgressFile = { version: PROGRESS_VERSION, workspaces: this.data.workspaces };
+      const text = `${JSON.stringify(data, null, 2)}\n`;
       try {
-        writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
+        writeFileAtomic(this.file, text);
       } catch (err) {
         throw new ProgressNotSavedError(this.file, err);
       }
+      this.seen = identityOf(this.file, text);
     });
     // A failed write must not block the ones after it; the caller of this one still sees the error.
     this.queue = next.catch(() => {});
@@ -192,7 +216,62 @@ function emptyFile(): ProgressFile {
   return { version: PROGRESS_VERSION, workspaces: {} };
 }
 
-type ReadResult = { ok: true; data: ProgressFile } | { ok: false; missing: boolean; why: string };
+type ReadResult = { ok: true; data: ProgressFile } | { ok: false; missing: boolean; why: string; salvage?: ProgressFile };
+
+/** What tells one version of the file from another: its inode, size and time, then a hash of its bytes. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  /** sha256 of the bytes; computed only when the rest differs (a touch with the same bytes is no change). */
+  hash?: string;
+}
+
+function identityOf(file: string, text?: string): FileIdentity | undefined {
+  try {
+    const st = lstatSync(file);
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ...(text === undefined ? {} : { hash: sha256(text) }) };
+  } catch {
+    return undefined;
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** True when `now` is the file as `seen` (its stat, or else its bytes) was. */
+function sameFile(file: string, now: FileIdentity | undefined, seen: FileIdentity | undefined): boolean {
+  if (!now || !seen) return now === seen;
+  if (now.dev === seen.dev && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) return true;
+  if (seen.hash === undefined) return false;
+  try {
+    return sha256(readFileNoFollow(file)) === seen.hash;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the temp files of progress writes that never finished (a server killed with SIGKILL
+ * between creating its temp file and renaming it: server/private-fs.ts writeFileAtomic). Called by
+ * whoever holds the state folder's lock (server/state-lock.ts), so no other writer is at work.
+ */
+export function removeLeftoverTemps(stateDir: string, warn: (message: string) => void): void {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\.progress\.json\.[0-9a-f]+\.tmp$/.test(name)) continue;
+    try {
+      unlinkSync(join(stateDir, name));
+    } catch (err) {
+      warn(`A leftover temp file ${join(stateDir, name)} could not be removed (${(err as Error).message}); remove it by hand.`);
+    }
+  }
+}
 
 /**
  * Reads and validates the file. Version 1 is migrated when `stateDir` is given: its chapters
@@ -228,18 +307,37 @@ function readProgressFile(file: string, stateDir: string | undefined): ReadResul
     version !== PROGRESS_VERSION && version !== 1
       ? `its format version is ${JSON.stringify(version)}, not ${PROGRESS_VERSION}`
       : 'its content is not valid';
-  return { ok: false, missing: false, why };
+  return { ok: false, missing: false, why, salvage: salvage(parsed) };
 }
 
-function setAside(file: string, why: string, warn: (message: string) => void): ProgressFile {
+/** The workspaces of a version-2 file whose progress is still valid, each on its own. */
+function salvage(parsed: unknown): ProgressFile | undefined {
+  const workspaces = (parsed as { version?: unknown; workspaces?: unknown } | null)?.workspaces;
+  if ((parsed as { version?: unknown }).version !== PROGRESS_VERSION || typeof workspaces !== 'object' || workspaces === null)
+    return undefined;
+  const out = emptyFile();
+  for (const [key, value] of Object.entries(workspaces)) {
+    const r = z.object({ chapters: ChaptersSchema }).safeParse(value);
+    if (r.success) out.workspaces[key] = r.data;
+  }
+  return Object.keys(out.workspaces).length ? out : undefined;
+}
+
+function setAside(
+  file: string,
+  why: string,
+  warn: (message: string) => void,
+  salvaged: ProgressFile | undefined,
+  otherwise = 'progress starts fresh',
+): ProgressFile {
   const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const n = salvaged ? Object.keys(salvaged.workspaces).length : 0;
+  const kept = salvaged ? `the progress of ${n} workspace${n === 1 ? '' : 's'} that was still readable in it is kept` : otherwise;
   try {
     renameSync(file, aside);
-    warn(`Your progress file ${file} was set aside as ${aside} because ${why}; progress starts fresh.`);
+    warn(`Your progress file ${file} was set aside as ${aside} because ${why}; ${kept}.`);
   } catch (err) {
-    warn(
-      `Your progress file ${file} is ignored because ${why}, and it could not be set aside (${(err as Error).message}); progress starts fresh.`,
-    );
+    warn(`Your progress file ${file} is ignored because ${why}, and it could not be set aside (${(err as Error).message}); ${kept}.`);
   }
-  return emptyFile();
+  return salvaged ?? emptyFile();
 }

@@ -11,7 +11,7 @@ import { SessionManager } from '../terminal/session-manager.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
 import { diagnosisContext, Needs } from './needs.ts';
-import { ProgressStore } from './progress.ts';
+import { ProgressStore, removeLeftoverTemps } from './progress.ts';
 import { StepController } from './step-controller.ts';
 
 export interface TutorialRuntimeOptions {
@@ -53,7 +53,14 @@ export class TutorialRuntime {
     this.lock = StateLock.acquire(o.stateDir);
     try {
       prepareWorkspace(o.workspace, { warn: o.log });
-      this.progress = ProgressStore.open(o.stateDir, o.log, o.workspace);
+      // What a server killed mid-write left (the lock is ours: no other writer is at work).
+      removeLeftoverTemps(o.stateDir, o.log);
+      // A progress file found damaged is set aside: said in the log, and on every open page.
+      const warn = (message: string) => {
+        o.log(message);
+        this.announce({ type: 'error', code: 'progress-set-aside', message });
+      };
+      this.progress = ProgressStore.open(o.stateDir, warn, o.workspace);
       this.sessions = new SessionManager({
         stateDir: o.stateDir,
         workspace: o.workspace,
