@@ -10,6 +10,7 @@ import { type ContentIndex, loadContentIndex } from './tutorial/content.ts';
 import { TutorialRuntime } from './tutorial/runtime.ts';
 import type { StepController } from './tutorial/step-controller.ts';
 import { createHttpHandler } from './web/http.ts';
+import { HEADERS_TOO_LARGE } from './web/pages.ts';
 import { progressSummary } from './web/progress-api.ts';
 import { newToken } from './web/security.ts';
 import { loadSessionKey } from './web/session-key.ts';
@@ -166,7 +167,8 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
   // A malformed request, or a connection reset before its request was read: that connection
   // ends, quietly (it is not the learner's page), and nothing else.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code !== 'ECONNRESET' && socket.writable)
+    if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) socket.end(HEADERS_TOO_LARGE, () => socket.destroy());
+    else if (err.code !== 'ECONNRESET' && socket.writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy());
     else socket.destroy();
   });

@@ -18,9 +18,32 @@ export function howToGetInPage(host: string, base = '/', first = DEFAULT_FIRST):
     '',
     `<p>${escapeHtml(first)}</p>
 <p>To get in, open the link that <code>npm start</code> printed in your terminal. It looks like <code>http://${escapeHtml(host)}${escapeHtml(base)}login?key=…</code> and works once: it signs this browser in, and from then on this address opens directly, also after the server restarts.</p>
-<p>Each link works once; when one is used, the server prints the next one in the same terminal. If that terminal is gone, stop the server and run <code>npm start</code> again.</p>`,
+<p>Each link works once; when one is used, the server prints the next one in the same terminal. If that terminal is gone, stop the server and run <code>npm start</code> again.</p>
+${signedOutParagraph(host, base)}`,
   );
 }
+
+/**
+ * Why a browser that had signed in can land here again: browsers keep cookies per host name, not
+ * per port, so any other program serving pages on this machine (another port of the same address)
+ * can replace this server's cookie with a Set-Cookie of the same name, or send so many cookies
+ * that requests pass the server's header limit. Nothing is leaked and the terminals stay; the
+ * learner signs in again, and can move to the other loopback name, whose cookies are kept apart.
+ */
+function signedOutParagraph(host: string, base: string): string {
+  const m = /^(127\.0\.0\.1|localhost)(:\d+)?$/.exec(host);
+  const other = m ? `${m[1] === 'localhost' ? '127.0.0.1' : 'localhost'}${m[2] ?? ''}` : undefined;
+  const move = other
+    ? ` If it keeps happening, use the tutorial at <code>http://${escapeHtml(other)}${escapeHtml(base)}</code> instead (sign in there by putting <code>${escapeHtml(other)}</code> in place of <code>${escapeHtml(host)}</code> in the next link): the browser keeps that name's cookies apart from the other program's.`
+    : '';
+  return `<p>Were you signed in a moment ago? Then another program that serves web pages on this computer (on another port of <code>${escapeHtml(host.replace(/:\d+$/, ''))}</code>) has probably replaced or crowded out this server's cookie: browsers keep cookies per address, not per port. Your terminals are still running and nothing was given away. Sign in again with the newest link in the server's terminal.${move} Removing this address's cookies in the browser's site settings also helps.</p>`;
+}
+
+/**
+ * The answer to a request whose headers pass Node's limit (16 KB), nearly always because of
+ * cookies: other local servers can set many for the same address (see signedOutParagraph).
+ */
+export const HEADERS_TOO_LARGE = `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nYour browser sent more cookies for this address than the tutorial server accepts (16 KB of headers). Another program serving pages on this computer has probably set them: browsers keep cookies per address, not per port. Remove this address's cookies in the browser's site settings (or use http://localhost:PORT/ in place of http://127.0.0.1:PORT/, or the reverse), then sign in again with the newest link in the server's terminal.\n`;
 
 /**
  * The page a login link answers with, once the session cookie is set: it goes on to the site by
