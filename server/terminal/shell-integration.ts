@@ -123,8 +123,14 @@ export class ShellIntegration {
     // The shell sources the files in this folder: nobody else may write there.
     mkdirSync(this.dir, { mode: 0o700 });
     this.rcFile = join(this.dir, 'rc.bash');
-    createFileExclusive(this.rcFile, RC);
-    createFileExclusive(join(this.dir, 'nonce'), `${this.nonce}\n`);
+    try {
+      createFileExclusive(this.rcFile, RC);
+      createFileExclusive(join(this.dir, 'nonce'), `${this.nonce}\n`);
+    } catch (err) {
+      // A full disk: nothing half-made stays behind.
+      rmSync(this.dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** Arguments and variables for bash. */
