@@ -88,8 +88,9 @@ const TIERS: Tier[] = [
   { name: 'typecheck', command: ['npm', 'run', '-s', 'typecheck'] },
   { name: 'lint', command: ['npx', 'biome', 'check', '.'] },
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
-  // The site is built once here: the server tiers serve dist/, and a broken chapter fails the build.
-  { name: 'build', command: ['npx', 'astro', 'build'] },
+  // The server (build/server/, server/bundle.mjs) and the site are built once here: the server
+  // tiers run the one and serve the other, and a broken chapter fails the build.
+  { name: 'build', command: ['npm', 'run', '-s', 'build'] },
   {
     name: 'integration/terminal',
     missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),

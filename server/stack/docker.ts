@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { errorCode, isAbort, seconds } from '../words.ts';
 import type { Endpoints } from './endpoints.ts';
 
@@ -14,16 +14,25 @@ export type DockerAddress = Endpoints['docker'];
 /** How long a ping may take before Docker counts as not running. */
 export const PING_TIMEOUT_MS = 2000;
 
-function client(address: DockerAddress): Docker {
-  if (address.socketPath) return new Docker({ socketPath: address.socketPath });
+let dockerode: Promise<typeof Docker> | undefined;
+
+/**
+ * A client for the engine at `address`. dockerode is loaded on the first use, not at start: with
+ * its gRPC and SSH parts it is about 30 MB of the server's memory, which an idle server (no page
+ * open, no check of a container) does without.
+ */
+async function client(address: DockerAddress): Promise<Docker> {
+  dockerode ??= import('dockerode').then((m) => m.default);
+  const Dockerode = await dockerode;
+  if (address.socketPath) return new Dockerode({ socketPath: address.socketPath });
   if (address.host) {
     const u = new URL(address.host.replace(/^tcp:/, 'http:'));
-    return new Docker({ host: u.hostname, port: Number(u.port || 2375), protocol: u.protocol === 'https:' ? 'https' : 'http' });
+    return new Dockerode({ host: u.hostname, port: Number(u.port || 2375), protocol: u.protocol === 'https:' ? 'https' : 'http' });
   }
   const env = process.env.DOCKER_HOST;
-  if (env?.startsWith('unix://')) return new Docker({ socketPath: env.slice('unix://'.length) });
+  if (env?.startsWith('unix://')) return new Dockerode({ socketPath: env.slice('unix://'.length) });
   if (env) return client({ host: env });
-  return new Docker({ socketPath: '/var/run/docker.sock' });
+  return new Dockerode({ socketPath: '/var/run/docker.sock' });
 }
 
 /** The engine's address as the docker CLI writes it: unix:///var/run/docker.sock. */
@@ -54,7 +63,7 @@ export async function pingDocker(address: DockerAddress, signal?: AbortSignal, t
   const abortSignal = signal ? AbortSignal.any([deadline, signal]) : deadline;
   try {
     // @types/dockerode does not declare the options argument that dockerode 5 accepts.
-    const docker = client(address) as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
+    const docker = (await client(address)) as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
     await docker.ping({ abortSignal });
     return { ok: true };
   } catch (err) {
@@ -104,7 +113,7 @@ export async function engineInfo(
   const abortSignal = signal ? AbortSignal.any([deadline, signal]) : deadline;
   try {
     // @types/dockerode does not declare the options argument that dockerode 5 accepts.
-    const docker = client(address) as unknown as { info(opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> };
+    const docker = (await client(address)) as unknown as { info(opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> };
     const i = await docker.info({ abortSignal });
     if (typeof i.MemTotal !== 'number' || i.MemTotal <= 0) return undefined;
     return { memTotal: i.MemTotal, operatingSystem: String(i.OperatingSystem ?? ''), cpus: Number(i.NCPU ?? 0) };
@@ -143,7 +152,7 @@ export async function findServiceContainers(
   service: string,
   signal?: AbortSignal,
 ): Promise<ContainerInfo[]> {
-  const docker = client(address);
+  const docker = await client(address);
   const list = await docker.listContainers({
     all: true,
     filters: { label: [`${COMPOSE_PROJECT_LABEL}=${project}`, `${COMPOSE_SERVICE_LABEL}=${service}`] },
@@ -173,11 +182,15 @@ export async function findServiceContainers(
 
 /** The last `tail` lines of a container's logs (stdout and stderr together), as text. */
 export async function containerLogs(address: DockerAddress, id: string, tail: number, tty: boolean, signal?: AbortSignal): Promise<string> {
-  const raw = (await client(address)
-    .getContainer(id)
-    .logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal } as Docker.ContainerLogsOptions & {
-      follow: false;
-    })) as unknown as Buffer;
+  const raw = (await (await client(address)).getContainer(id).logs({
+    stdout: true,
+    stderr: true,
+    tail,
+    follow: false,
+    abortSignal: signal,
+  } as Docker.ContainerLogsOptions & {
+    follow: false;
+  })) as unknown as Buffer;
   return tty ? raw.toString('utf8') : demux(raw);
 }
 
@@ -205,7 +218,7 @@ export interface ProjectResources {
 
 /** Lists the containers, networks and volumes labelled with the compose project. */
 export async function listProjectResources(address: DockerAddress, project: string): Promise<ProjectResources> {
-  const docker = client(address);
+  const docker = await client(address);
   const label = [`${COMPOSE_PROJECT_LABEL}=${project}`];
   const [containers, networks, volumes] = await Promise.all([
     docker.listContainers({ all: true, filters: { label } }),
@@ -229,7 +242,7 @@ export async function removeProjectResources(
   found: ProjectResources,
   opts: { volumes: boolean },
 ): Promise<{ removed: string[]; failed: { what: string; reason: string }[] }> {
-  const docker = client(address);
+  const docker = await client(address);
   const removed: string[] = [];
   const failed: { what: string; reason: string }[] = [];
   const attempt = async (what: string, f: () => Promise<unknown>) => {

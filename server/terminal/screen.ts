@@ -1,8 +1,17 @@
-import headless from '@xterm/headless';
+import { createRequire } from 'node:module';
+import type headless from '@xterm/headless';
 
-// @xterm/headless is CommonJS: its named exports are not visible to an ES import.
-const { Terminal } = headless;
-type HeadlessTerminal = InstanceType<typeof Terminal>;
+type HeadlessTerminal = InstanceType<(typeof headless)['Terminal']>;
+let Terminal: (typeof headless)['Terminal'] | undefined;
+
+/**
+ * @xterm/headless, loaded when the first shell starts rather than with the server (about 13 MB
+ * that a server with no shell open does without). It is CommonJS, so require() loads it at once.
+ */
+function terminalClass(): (typeof headless)['Terminal'] {
+  Terminal ??= (createRequire(import.meta.url)('@xterm/headless') as typeof headless).Terminal;
+  return Terminal;
+}
 type Marker = NonNullable<ReturnType<HeadlessTerminal['registerMarker']>>;
 
 /** Characters of a running command's output kept for the screen after it (its last lines). */
@@ -40,7 +49,7 @@ export class ScreenMirror {
   #tail = '';
 
   constructor(cols: number, rows: number) {
-    this.#term = new Terminal({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
+    this.#term = new (terminalClass())({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
   }
 
   /** Output of the shell, as the page gets it (shell marks removed). */
