@@ -133,15 +133,15 @@ export function ensureTrustedAncestors(dir: string, role: FolderRole): void {
     const q = shellArg(folder);
     const fix =
       problem === 'owner'
-        ? `Choose a folder under one of your own (e.g. under ${shellArg(process.env.HOME ?? '~')}) with ${role.option ?? 'another path'}, or have ${userName(st.uid)} give ${folder} to you or to root`
-        : `Take write access away from others with \`chmod go-w ${q}\`${st.uid === uid ? '' : ' (as root)'}, or choose a folder elsewhere with ${role.option ?? 'another path'}`;
+        ? `Choose a folder under one of your own (e.g. under ${shellArg(process.env.HOME ?? '~')})${role.option ? ` with ${role.option}` : ''}, or have ${userName(st.uid)} give ${folder} to you or to root`
+        : `Take write access away from others with \`chmod go-w ${q}\`${st.uid === uid ? '' : ' (as root)'}, or choose a folder elsewhere${role.option ? ` with ${role.option}` : ''}`;
     const who =
       problem === 'owner'
         ? `belongs to ${userName(st.uid)}`
         : `can be written by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (its mode is ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, without the sticky bit)`;
     throw new UnsafeFolderError(
       dir,
-      `The ${role.what} ${full} is inside ${folder}, which ${who}: they could rename the ${role.what} away and put a folder of their own in its place, whose files your shells would then run. ${fix}.`,
+      `The ${role.what} ${full} is inside ${folder}, which ${who}: they could rename the ${role.what} away and ${role.risk ?? 'put a folder of their own in its place, whose files your shells would then run'}. ${fix}.`,
     );
   };
   // The path as given (a link on the way must be root's or this user's, and so must the folder
