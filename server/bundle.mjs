@@ -20,8 +20,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT_DIR = join(ROOT, 'build', 'server');
-/** The programs: build/server/<name>.js from server/cli/<name>.ts. */
-export const PROGRAMS = ['start', 'check', 'tutorial', 'teardown', 'workshop'];
+/**
+ * The programs: build/server/<name>.js from server/cli/<name>.ts, those whose source is here (the
+ * workspace image leaves the workshop command out: it runs on the instructor's machine).
+ */
+export const PROGRAMS = ['start', 'check', 'tutorial', 'teardown', 'workshop'].filter((p) =>
+  existsSync(join(ROOT, 'server', 'cli', `${p}.ts`)),
+);
 const STAMP = join(OUT_DIR, '.built');
 /** What the programs are built from. */
 const SOURCES = ['server', 'protocol', 'package.json', 'package-lock.json'];
