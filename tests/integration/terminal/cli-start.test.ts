@@ -105,8 +105,9 @@ describe('npm start', () => {
     const socket = join(scratch(), 'run', 'tutorial.sock');
     const cli = startCli(['--socket', socket, '--state', scratch()]);
     cleanup.push(() => cli.child.kill('SIGKILL'));
+    // The line after the ready line: each line is written on its own and may come in a later chunk.
     await pollUntil(
-      () => cli.out().includes(`ready at unix:${socket}`),
+      () => cli.out().includes(`ready at unix:${socket}`) && cli.out().includes("Jupyter's login lets the learner in"),
       () => `the ready line in: ${cli.out()}${cli.err()}`,
       120_000,
     );
