@@ -1,8 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-// Shells under test skip the machine's ~/.bashrc (see server/terminal/shell-integration.ts).
-process.env.TUTORIAL_SKIP_BASHRC = '1';
-
 export default defineConfig({
   test: {
     projects: [

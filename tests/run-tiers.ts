@@ -132,10 +132,6 @@ const TIERS: Tier[] = [
   },
 ];
 
-// The tiers start and kill many shells; the machine's ~/.bashrc is not what they test, and a
-// shell killed while it runs can leave a lock behind (pyenv's rehash lock) that stalls the next.
-process.env.TUTORIAL_SKIP_BASHRC = '1';
-
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',').map((s) => s.trim());
 const tiers = only ? TIERS.filter((t) => only.includes(t.name)) : TIERS;
