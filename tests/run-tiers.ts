@@ -86,7 +86,12 @@ const vitest = (dir: string) => ['npx', 'vitest', 'run', '--project', 'integrati
 
 const TIERS: Tier[] = [
   { name: 'typecheck', command: ['npm', 'run', '-s', 'typecheck'] },
-  { name: 'lint', command: ['npx', 'biome', 'check', '.'] },
+  {
+    // Biome for the TypeScript, ShellCheck for the shells' rc files (server/terminal/shells/).
+    name: 'lint',
+    missing: () => (run('shellcheck', ['--version']) ? undefined : 'ShellCheck is missing (apt-get install shellcheck)'),
+    command: ['npm', 'run', '-s', 'lint'],
+  },
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
   // The site is built once here: the server tiers serve dist/, and a broken chapter fails the build.
   { name: 'build', command: ['npx', 'astro', 'build'] },

@@ -203,14 +203,17 @@ export class PromptState {
     return new Promise((resolve) => this.#promptWaiters.add(resolve));
   }
 
-  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
-  started(timeoutMs: number): Promise<void> {
-    if (this.#phase !== 'starting') return Promise.resolve();
+  /**
+   * Resolves once the shell has shown its first prompt (true), or after `timeoutMs` (false: it
+   * has not reported one yet), or when it ends.
+   */
+  started(timeoutMs: number): Promise<boolean> {
+    if (this.#phase !== 'starting') return Promise.resolve(this.#phase !== 'ended');
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
         this.#promptWaiters.delete(done);
-        resolve();
+        resolve(this.#phase !== 'starting' && this.#phase !== 'ended');
       };
       const t = setTimeout(done, timeoutMs);
       this.#promptWaiters.add(done);

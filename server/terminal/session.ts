@@ -70,6 +70,7 @@ export class TerminalSession {
   #exitListeners = new Set<(e: ShellExit) => void>();
   #disposables: Disposable[] = [];
   #closing: Promise<void> | undefined;
+  #unreported = false;
   /** When the last sink left (for the idle reaper). */
   detachedAt: number | undefined = Date.now();
 
@@ -220,9 +221,30 @@ export class TerminalSession {
     return this.#prompt.nextCommandEnd();
   }
 
-  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
-  started(timeoutMs: number): Promise<void> {
+  /** Resolves once the shell has shown its first prompt (true), or after `timeoutMs` (false), or when it ends (false). */
+  started(timeoutMs: number): Promise<boolean> {
     return this.#prompt.started(timeoutMs);
+  }
+
+  /**
+   * True once the shell has been found not to report its prompt (an rc the integration did not
+   * foresee: one that starts another program, or resets the hooks): see typeUnreported.
+   */
+  get unreported(): boolean {
+    return this.#unreported;
+  }
+
+  /**
+   * Types a command into a shell that has not reported its first prompt, with `vars` dropped for it
+   * as typeCommand does: nothing can tell when (or whether) it ran, so nothing waits for it. Input
+   * held for the first prompt goes in from now on.
+   */
+  typeUnreported(command: string, vars: Record<string, string> = {}): void {
+    if (this.#exit || this.#closing) throw new SessionError('shell-ended', 'The shell has ended. Reload the page to start a new one.');
+    this.#unreported = true;
+    this.#integration.exportBeforeNextCommand(vars);
+    this.#input.open();
+    this.#input.push(`${command}\r`);
   }
 
   /**

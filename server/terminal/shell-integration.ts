@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SHELLS_DIR } from '../paths.ts';
 import { createFileExclusive } from '../private-fs.ts';
@@ -96,4 +98,23 @@ export class ShellIntegration {
 
 function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The shell the tutorial's terminals run and the learner's rc it loads, in words (verify prints
+ * it when a step fails): "bash 5.2.15(1)-release (/usr/bin/bash) with /home/ann/.bashrc".
+ */
+export function describeShell(env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync('bash', ['-c', 'printf "%s %s" "$BASH_VERSION" "$(command -v bash)"'], { encoding: 'utf8', env, timeout: 5000 });
+  const [version, path] = (r.stdout ?? '').split(' ');
+  const rc = join(env.HOME ?? homedir(), '.bashrc');
+  let rcText = 'no ~/.bashrc';
+  try {
+    readFileSync(rc);
+    rcText = `with ${rc}`;
+  } catch {
+    // No rc, or none this user can read: bash loads none either.
+  }
+  const way = env.__TUT_FORCE_NO_PS0 ? ', reporting through its DEBUG trap (__TUT_FORCE_NO_PS0)' : '';
+  return version ? `bash ${version} (${path}) ${rcText}${way}` : `bash, which did not start (${r.error?.message ?? r.stderr})`;
 }

@@ -106,6 +106,17 @@ __tut_venv() {
 
 __tut_status() { return "$1"; }
 
+# Without PS0: the line just read from history (if any) and the command's start, once per line.
+__tut_prev_n=
+__tut_report() {
+  if [[ -n $__tut_hist_n ]]; then
+    __tut_prev_n=$__tut_hist_n
+    __tut_escape "$__tut_line"
+    builtin printf '\033]633;E;%s;%s\007' "$__tut_escaped" "$__tut_nonce"
+  fi
+  builtin printf '\033]133;C;nonce=%s\007' "$__tut_nonce"
+}
+
 # The DEBUG trap. Ours runs once per command line, at its first command (never for the prompt's
 # own commands): the step variables the server dropped for it, the virtualenv, and, without PS0,
 # the command line and its start. A trap the learner's rc had set runs after ours, as before.
@@ -120,11 +131,8 @@ __tut_debug() {
       builtin . "$__TUT_DIR/env.$next"
     fi
     if [[ -n $__tut_no_ps0 ]]; then
-      if __tut_last_line; then
-        __tut_escape "$__tut_line"
-        builtin printf '\033]633;E;%s;%s\007' "$__tut_escaped" "$__tut_nonce"
-      fi
-      builtin printf '\033]133;C;nonce=%s\007' "$__tut_nonce"
+      __tut_last_line
+      __tut_report
     fi
     # Without PS0 the line has just been read above.
     if [[ -n $__tut_ignorespace ]] && { [[ -n $__tut_no_ps0 ]] || __tut_last_line; }; then
@@ -171,6 +179,11 @@ __tut_B='\[\033]133;B\007\]'
 # after it still see the command's.
 __tut_precmd() {
   local s=$?
+  # Without PS0, a line that ran no simple command (a subshell, a function definition) went past
+  # the DEBUG trap: history has it, so it is reported now (VS Code compares history numbers too).
+  if [[ -n $__tut_no_ps0 && $__tut_in_cmd == 0 ]] && __tut_last_line && [[ $__tut_hist_n != "$__tut_prev_n" ]]; then
+    __tut_report
+  fi
   # The prompt's own commands (the learner's PROMPT_COMMAND too) are not a command line.
   __tut_in_cmd=1
   builtin printf '\033]133;D;%s;nonce=%s\007' "$s" "$__tut_nonce"
@@ -217,6 +230,13 @@ __tut_postcmd() {
   __tut_keep_ps0
   __tut_histcontrol
   __tut_keep_prompt_command
+  # Without PS0, history's last number at the first prompt (bash loads the history file after the
+  # rc): a line is new when history has another number.
+  if [[ -n $__tut_no_ps0 && -z ${__tut_primed-} ]]; then
+    __tut_primed=1
+    __tut_last_line
+    __tut_prev_n=$__tut_hist_n
+  fi
   __tut_in_cmd=0
   return "$s"
 }
