@@ -106,6 +106,12 @@ const TIERS: Tier[] = [
     missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
     command: vitest('runner'),
   },
+  {
+    // The tutorial's terminals in the shells and rc files learners have (tests/integration/shells/cases.ts).
+    name: 'shells',
+    missing: all(() => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), needVenv('import dvc')),
+    command: vitest('shells'),
+  },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
   // MLflow and PostgreSQL built and run under compose/docker-compose.yml (tests/compose/).
   { name: 'compose', missing: needComposeTier, command: ['npx', 'vitest', 'run', '--project', 'compose'] },

@@ -5,6 +5,7 @@ import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
 import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
+import { removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
 import { ShellIntegration } from './shell-integration.ts';
@@ -85,7 +86,9 @@ export class TerminalSession {
     const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
+    const lockRemoved = removeStalePyenvLock(env);
     this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    if (lockRemoved) this.notice(lockRemoved);
     try {
       // So that a server killed before it could end this shell has it ended by the next one.
       recordShell(this.#integration.dir, this.#shell.pid);

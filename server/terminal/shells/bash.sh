@@ -192,28 +192,40 @@ __tut_precmd() {
 
 # PROMPT_COMMAND keeps __tut_precmd first and __tut_postcmd last, as a string (one command a line,
 # so the learner's own may end in ";" or a newline) or as an array (bash 5.1). Whoever rewrites it
-# later (bash-preexec at its first prompt, starship, the learner) gets ours put back around theirs.
+# later (bash-preexec at its first prompt, starship, the learner) gets ours put back around theirs;
+# bash-preexec's __bp_interactive_mode stays last, as it must (its DEBUG trap takes the first
+# command after it for the learner's).
 __tut_keep_prompt_command() {
-  local n=${#PROMPT_COMMAND[@]} c pc
+  local n=${#PROMPT_COMMAND[@]} c pc last=__tut_postcmd bp=__bp_interactive_mode
   if ((n > 1)); then
-    [[ ${PROMPT_COMMAND[0]} == __tut_precmd && ${PROMPT_COMMAND[*]: -1} == __tut_postcmd ]] && return 0
+    c=${PROMPT_COMMAND[*]: -1}
+    [[ ${PROMPT_COMMAND[0]} == __tut_precmd && ($c == __tut_postcmd || ($c == "$bp" && ${PROMPT_COMMAND[*]: -2:1} == __tut_postcmd)) ]] && return 0
     local -a keep
     keep=()
     for c in "${PROMPT_COMMAND[@]}"; do
-      [[ $c == __tut_precmd || $c == __tut_postcmd ]] || keep+=("$c")
+      [[ $c == __tut_precmd || $c == __tut_postcmd || $c == "$bp" ]] || keep+=("$c")
     done
-    PROMPT_COMMAND=(__tut_precmd "${keep[@]}" __tut_postcmd)
+    if [[ ${PROMPT_COMMAND[*]: -1} == "$bp" ]]; then
+      PROMPT_COMMAND=(__tut_precmd "${keep[@]}" __tut_postcmd "$bp")
+    else
+      PROMPT_COMMAND=(__tut_precmd "${keep[@]}" __tut_postcmd)
+    fi
     return 0
   fi
   pc=${PROMPT_COMMAND-}
-  [[ $pc == __tut_precmd$'\n'* && $pc == *$'\n'__tut_postcmd ]] && return 0
+  if [[ $pc == *"$bp" ]]; then last=__tut_postcmd$'\n'$bp; fi
+  [[ $pc == __tut_precmd$'\n'* && $pc == *$'\n'"$last" ]] && return 0
   # Ours, wherever they are now, become no-ops (removing them could leave a ";" alone on a line).
   pc=${pc//__tut_precmd/:}
   pc=${pc//__tut_postcmd/:}
+  if [[ $last != __tut_postcmd ]]; then pc=${pc%"$bp"}; fi
   # A leading ";" (or blanks) would be a syntax error on a line of its own.
   pc=${pc#"${pc%%[![:space:];]*}"}
   # shellcheck disable=SC2178 # a string here, an array above: whichever the learner's rc made
-  PROMPT_COMMAND=__tut_precmd$'\n'$pc$'\n'__tut_postcmd
+  PROMPT_COMMAND=__tut_precmd$'\n'$pc$'\n'$last
+  # bash-preexec installed itself just now, in this very PROMPT_COMMAND, before us: its DEBUG trap
+  # took us for its last command, so it waits for the learner's line again.
+  if [[ $last != __tut_postcmd ]] && builtin type -t "$bp" >/dev/null; then "$bp"; fi
 }
 
 # Last in PROMPT_COMMAND, after whatever else sets PS1: the prompt is wrapped in its marks again
