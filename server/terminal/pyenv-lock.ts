@@ -14,7 +14,8 @@ const YOUNG_MS = 2000;
  * machine and it is not brand new; then it is removed. Returns the line to show in the terminal
  * when it was, or undefined.
  */
-export function removeStalePyenvLock(env: NodeJS.ProcessEnv, now = Date.now()): string | undefined {
+export function removeStalePyenvLock(env: NodeJS.ProcessEnv, o: { now?: number; rehashRuns?: () => boolean } = {}): string | undefined {
+  const now = o.now ?? Date.now();
   const lock = join(env.PYENV_ROOT || join(env.HOME || homedir(), '.pyenv'), 'shims', '.pyenv-shim');
   let mtime: number;
   try {
@@ -22,7 +23,7 @@ export function removeStalePyenvLock(env: NodeJS.ProcessEnv, now = Date.now()): 
   } catch {
     return undefined;
   }
-  if (now - mtime < YOUNG_MS || rehashRuns()) return undefined;
+  if (now - mtime < YOUNG_MS || (o.rehashRuns ?? rehashRuns)()) return undefined;
   try {
     rmSync(lock, { force: true });
   } catch {

@@ -173,7 +173,8 @@ for (const c of CASES) {
         let out = '';
         try {
           const code = await main(
-            ['verify', chapter, '--state', state, '--json'],
+            // The workspace the catch-up made its .venv in: the chapters' need of it holds already.
+            ['verify', chapter, '--state', state, '--workspace', server.workspace, '--json'],
             (s) => {
               out += s;
             },
