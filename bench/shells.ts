@@ -69,7 +69,7 @@ async function measure(v: Variant): Promise<{ warm: { start: number[]; result: n
       const t0 = performance.now();
       const listening = session.onOutput((t) => {
         text += t;
-        if (started === undefined && /\nhello from the tutorial\r?\n/.test(text)) started = performance.now() - t0;
+        if (started === undefined && /[\r\n]hello from the tutorial\r?\n/.test(text)) started = performance.now() - t0;
       });
       const outcome = await server.controller.runCommand('hello-terminal', 'say-hello', 0);
       const result = performance.now() - t0;

@@ -16,20 +16,28 @@ const YOUNG_MS = 2000;
  */
 export function removeStalePyenvLock(env: NodeJS.ProcessEnv, o: { now?: number; rehashRuns?: () => boolean } = {}): string | undefined {
   const now = o.now ?? Date.now();
-  const lock = join(env.PYENV_ROOT || join(env.HOME || homedir(), '.pyenv'), 'shims', '.pyenv-shim');
-  let mtime: number;
-  try {
-    mtime = statSync(lock).mtimeMs;
-  } catch {
-    return undefined;
+  // PYENV_ROOT as the server has it, and the default the rc may set it to (pyenv's README does).
+  const roots = new Set([env.PYENV_ROOT, join(env.HOME || homedir(), '.pyenv')].filter((r): r is string => Boolean(r)));
+  const said: string[] = [];
+  for (const root of roots) {
+    const lock = join(root, 'shims', '.pyenv-shim');
+    let mtime: number;
+    try {
+      mtime = statSync(lock).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (now - mtime < YOUNG_MS || (o.rehashRuns ?? rehashRuns)()) continue;
+    try {
+      rmSync(lock, { force: true });
+    } catch {
+      continue;
+    }
+    said.push(
+      `Removed pyenv's rehash lock ${lock}: a shell killed while pyenv rehashed had left it, and pyenv would have waited 60 seconds for it.`,
+    );
   }
-  if (now - mtime < YOUNG_MS || (o.rehashRuns ?? rehashRuns)()) return undefined;
-  try {
-    rmSync(lock, { force: true });
-  } catch {
-    return undefined;
-  }
-  return `Removed pyenv's rehash lock ${lock}: a shell killed while pyenv rehashed had left it, and pyenv would have waited 60 seconds for it.`;
+  return said.length > 0 ? said.join(' ') : undefined;
 }
 
 /** True when a pyenv-rehash runs (`ps` on Linux and macOS alike), or when ps cannot tell. */

@@ -108,7 +108,7 @@ export function describeShell(env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync('bash', ['-c', 'printf "%s %s" "$BASH_VERSION" "$(command -v bash)"'], { encoding: 'utf8', env, timeout: 5000 });
   const [version, path] = (r.stdout ?? '').split(' ');
   const rc = join(env.HOME ?? homedir(), '.bashrc');
-  let rcText = 'no ~/.bashrc';
+  let rcText = `without ${rc} (there is none)`;
   try {
     readFileSync(rc);
     rcText = `with ${rc}`;

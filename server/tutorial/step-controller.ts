@@ -9,19 +9,11 @@ import type { ChapterInfo, ContentIndex } from './content.ts';
 import { newMarker } from './marker.ts';
 import { ProgressNotSavedError } from './progress.ts';
 import { RequestError, RunRefusedError } from './request-errors.ts';
-import {
-  INTERRUPTED_BY_RESTART,
-  newShellNotice,
-  notAsWritten,
-  type RunOutcome,
-  refusal,
-  STARTUP_WAIT_MS,
-  unreported,
-} from './run-words.ts';
-
-export type { RunOutcome };
-
+import type { RunOutcome } from './run-words.ts';
+import { INTERRUPTED_BY_RESTART, newShellNotice, notAsWritten, refusal, STARTUP_WAIT_MS, unreported } from './run-words.ts';
 import { MAX_CONCURRENT_CHECKS, Slots } from './slots.ts';
+
+export type { RunOutcome } from './run-words.ts';
 
 export { MAX_CONCURRENT_CHECKS, RequestError, RunRefusedError };
 

@@ -26,7 +26,7 @@ function rootWithLock(ageMs: number): { root: string; lock: string } {
 describe("pyenv's rehash lock left by a killed shell", () => {
   it('is removed when it is old and no pyenv-rehash runs, and the line says what and why', () => {
     const { root, lock } = rootWithLock(3600_000);
-    const said = removeStalePyenvLock({ PYENV_ROOT: root }, none);
+    const said = removeStalePyenvLock({ PYENV_ROOT: root, HOME: root }, none);
     expect(existsSync(lock)).toBe(false);
     expect(said).toBe(
       `Removed pyenv's rehash lock ${lock}: a shell killed while pyenv rehashed had left it, and pyenv would have waited 60 seconds for it.`,
@@ -35,13 +35,13 @@ describe("pyenv's rehash lock left by a killed shell", () => {
 
   it('is left alone while it is brand new (a rehash may be starting)', () => {
     const { root, lock } = rootWithLock(0);
-    expect(removeStalePyenvLock({ PYENV_ROOT: root }, none)).toBeUndefined();
+    expect(removeStalePyenvLock({ PYENV_ROOT: root, HOME: root }, none)).toBeUndefined();
     expect(existsSync(lock)).toBe(true);
   });
 
   it('is left alone while a pyenv-rehash runs', () => {
     const { root, lock } = rootWithLock(3600_000);
-    expect(removeStalePyenvLock({ PYENV_ROOT: root }, { rehashRuns: () => true })).toBeUndefined();
+    expect(removeStalePyenvLock({ PYENV_ROOT: root, HOME: root }, { rehashRuns: () => true })).toBeUndefined();
     expect(existsSync(lock)).toBe(true);
   });
 
