@@ -1,9 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunch } from './tests/helpers/env.ts';
 
-// Shells under test skip the machine's ~/.bashrc (see server/terminal/shell-integration.ts).
-process.env.TUTORIAL_SKIP_BASHRC = '1';
-
 export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: 'test-results',

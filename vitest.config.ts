@@ -1,7 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-// Shells under test skip the machine's ~/.bashrc (see server/terminal/shell-integration.ts).
-process.env.TUTORIAL_SKIP_BASHRC = '1';
 // No compile cache in the system's temp folder, which another user could create first
 // (tsx keeps one in /tmp/tsx-<uid>, Node's in node-compile-cache): the tests' child processes
 // inherit these.

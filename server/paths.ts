@@ -27,6 +27,12 @@ function findRepoRoot(from: string): string {
 /** Where the built site is. */
 export const DIST_DIR = join(REPO_ROOT, 'dist');
 
+/**
+ * The shells' integration rc files (server/terminal/shells/: bash.sh, ...), read at run time. A path
+ * from the repository's root, so that it holds also once the server is bundled into one file.
+ */
+export const SHELLS_DIR = join(REPO_ROOT, 'server', 'terminal', 'shells');
+
 /** Where the chapters are. */
 export const CONTENT_DIR = join(REPO_ROOT, 'content');
 

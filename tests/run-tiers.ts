@@ -86,7 +86,12 @@ const vitest = (dir: string) => ['npx', 'vitest', 'run', '--project', 'integrati
 
 const TIERS: Tier[] = [
   { name: 'typecheck', command: ['npm', 'run', '-s', 'typecheck'] },
-  { name: 'lint', command: ['npx', 'biome', 'check', '.'] },
+  {
+    // Biome for the TypeScript, ShellCheck for the shells' rc files (server/terminal/shells/).
+    name: 'lint',
+    missing: () => (run('shellcheck', ['--version']) ? undefined : 'ShellCheck is missing (apt-get install shellcheck)'),
+    command: ['npm', 'run', '-s', 'lint'],
+  },
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
   // The server (build/server/, server/bundle.mjs) and the site are built once here: the server
   // tiers run the one and serve the other, and a broken chapter fails the build.
@@ -101,6 +106,12 @@ const TIERS: Tier[] = [
     name: 'integration/runner',
     missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
     command: vitest('runner'),
+  },
+  {
+    // The tutorial's terminals in the shells and rc files learners have (tests/integration/shells/cases.ts).
+    name: 'shells',
+    missing: all(() => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), needVenv('import dvc')),
+    command: vitest('shells'),
   },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
   // MLflow and PostgreSQL built and run under compose/docker-compose.yml (tests/compose/).
@@ -132,10 +143,6 @@ const TIERS: Tier[] = [
     command: ['npx', 'tsx', 'tests/self-test.ts'],
   },
 ];
-
-// The tiers start and kill many shells; the machine's ~/.bashrc is not what they test, and a
-// shell killed while it runs can leave a lock behind (pyenv's rehash lock) that stalls the next.
-process.env.TUTORIAL_SKIP_BASHRC = '1';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',').map((s) => s.trim());

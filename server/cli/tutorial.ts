@@ -5,6 +5,7 @@ import type { Step } from '../../protocol/content.ts';
 import type { Check } from '../../protocol/probes/index.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { watchEndpoints } from '../stack/endpoints.ts';
+import { describeShell } from '../terminal/shell-integration.ts';
 import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex, type Need } from '../tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
@@ -78,8 +79,10 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     },
   });
   if (values.junit) writeFileSync(values.junit, toJunit(result.steps));
-  if (json) out(`${JSON.stringify({ ok: result.ok, workspace, steps: result.steps }, null, 2)}\n`);
-  else out(table(result.steps));
+  // Which shell and rc the steps ran in: an rc of the learner's is the first suspect when a step fails.
+  const shell = result.ok ? undefined : describeShell();
+  if (json) out(`${JSON.stringify({ ok: result.ok, workspace, steps: result.steps, ...(shell ? { shell } : {}) }, null, 2)}\n`);
+  else out(`${table(result.steps)}${shell ? `The steps ran in ${shell}.\n` : ''}`);
   return result.ok ? 0 : 1;
 }
 

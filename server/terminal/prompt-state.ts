@@ -8,6 +8,12 @@ import type { ShellMark } from './shell-marks.ts';
 const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
 /** How long an answer (a command's start, the prompt, readline's echo) may take before it is given up on. */
 const SETTLE_MS = 500;
+/**
+ * How long a prompt may take to be drawn after the shell reported the command's end (133;D): the
+ * learner's PROMPT_COMMAND hooks and PS1's command substitutions run in between (pyenv-virtualenv's
+ * hook, a git prompt, starship), and on a busy machine they take seconds.
+ */
+const PROMPT_DRAW_MS = 15_000;
 
 /** How one round from prompt to prompt ended. */
 export interface CommandEnd {
@@ -100,15 +106,15 @@ export class PromptState {
 
   /**
    * The prompt line's state once the screen has caught up: keystrokes on their way have been
-   * echoed, a command whose Enter went in has started, a prompt on its way is drawn (each waited
-   * for SETTLE_MS at most).
+   * echoed, a command whose Enter went in has started (each waited for SETTLE_MS at most), a
+   * prompt on its way is drawn (PROMPT_DRAW_MS at most).
    */
   async lineState(): Promise<LineState> {
-    const deadline = Date.now() + SETTLE_MS;
+    const start = Date.now();
     for (;;) {
       await this.#screen.flushed();
       const waiting = this.#phase === 'submitted' || this.#phase === 'returning' || (this.#awaitingEcho && this.#phase === 'prompt');
-      const left = deadline - Date.now();
+      const left = start + (this.#phase === 'returning' ? PROMPT_DRAW_MS : SETTLE_MS) - Date.now();
       if (!waiting) return this.now;
       if (left <= 0) {
         // No echo came: the keys went to a program that read them (or were no text at all).
@@ -203,14 +209,17 @@ export class PromptState {
     return new Promise((resolve) => this.#promptWaiters.add(resolve));
   }
 
-  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
-  started(timeoutMs: number): Promise<void> {
-    if (this.#phase !== 'starting') return Promise.resolve();
+  /**
+   * Resolves once the shell has shown its first prompt (true), or after `timeoutMs` (false: it
+   * has not reported one yet), or when it ends.
+   */
+  started(timeoutMs: number): Promise<boolean> {
+    if (this.#phase !== 'starting') return Promise.resolve(this.#phase !== 'ended');
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
         this.#promptWaiters.delete(done);
-        resolve();
+        resolve(this.#phase !== 'starting' && this.#phase !== 'ended');
       };
       const t = setTimeout(done, timeoutMs);
       this.#promptWaiters.add(done);

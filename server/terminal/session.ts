@@ -5,6 +5,7 @@ import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
 import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
+import { removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
 import { ShellIntegration } from './shell-integration.ts';
@@ -70,6 +71,7 @@ export class TerminalSession {
   #exitListeners = new Set<(e: ShellExit) => void>();
   #disposables: Disposable[] = [];
   #closing: Promise<void> | undefined;
+  #unreported = false;
   /** When the last sink left (for the idle reaper). */
   detachedAt: number | undefined = Date.now();
 
@@ -84,7 +86,9 @@ export class TerminalSession {
     const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
+    const lockRemoved = removeStalePyenvLock(env);
     this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    if (lockRemoved) this.notice(lockRemoved);
     try {
       // So that a server killed before it could end this shell has it ended by the next one.
       recordShell(this.#integration.dir, this.#shell.pid);
@@ -220,9 +224,30 @@ export class TerminalSession {
     return this.#prompt.nextCommandEnd();
   }
 
-  /** Resolves once the shell has shown its first prompt, or after `timeoutMs`. */
-  started(timeoutMs: number): Promise<void> {
+  /** Resolves once the shell has shown its first prompt (true), or after `timeoutMs` (false), or when it ends (false). */
+  started(timeoutMs: number): Promise<boolean> {
     return this.#prompt.started(timeoutMs);
+  }
+
+  /**
+   * True once the shell has been found not to report its prompt (an rc the integration did not
+   * foresee: one that starts another program, or resets the hooks): see typeUnreported.
+   */
+  get unreported(): boolean {
+    return this.#unreported;
+  }
+
+  /**
+   * Types a command into a shell that has not reported its first prompt, with `vars` dropped for it
+   * as typeCommand does: nothing can tell when (or whether) it ran, so nothing waits for it. Input
+   * held for the first prompt goes in from now on.
+   */
+  typeUnreported(command: string, vars: Record<string, string> = {}): void {
+    if (this.#exit || this.#closing) throw new SessionError('shell-ended', 'The shell has ended. Reload the page to start a new one.');
+    this.#unreported = true;
+    this.#integration.exportBeforeNextCommand(vars);
+    this.#input.open();
+    this.#input.push(`${command}\r`);
   }
 
   /**

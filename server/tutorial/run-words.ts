@@ -1,5 +1,6 @@
 import type { ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
+import type { FailedCommand } from '../checks/diagnosis.ts';
 import type { CommandEnd, LineState } from '../terminal/session-manager.ts';
 
 /** What the learner reads when a Run is not typed, or ran as something else. */
@@ -56,6 +57,23 @@ export function refusal(state: Exclude<LineState, { kind: 'empty' }>, afterClear
   }
 }
 
+/** How long a Run waits for a new shell's first prompt; a shell that shows none by then does not report (see unreported). */
+export const STARTUP_WAIT_MS = 10_000;
+
+/**
+ * The step's result after a Run typed its command into a shell that reports no prompt (its rc
+ * started another program, say, or reset the tutorial's hooks): nothing can tell when it ends.
+ */
+export function unreported(command: string, chapter: string): CheckResult {
+  return {
+    ok: false,
+    message:
+      "This terminal's shell does not tell the tutorial when a command starts or ends (something in your shell's start-up file, such as ~/.bashrc, replaced or undid the tutorial's hooks), so the command was typed and is not followed. Press Check when it has finished.",
+    hint: `Your prompt and commands work as usual. To have Run follow commands again, look in ~/.bashrc for a line that starts another program (exec) or resets PROMPT_COMMAND or the DEBUG trap, then reload the page for a new shell (chapter ${chapter}).`,
+    evidence: [{ label: 'The command typed', text: command }],
+  };
+}
+
 /** The result of a Run whose command did not run as written: what ran instead, or that nothing did. */
 export function notAsWritten(command: string, end: CommandEnd): CheckResult {
   if (!end.executed) {
@@ -90,4 +108,16 @@ export const INTERRUPTED_BY_RESTART: CheckResult = {
 export function newShellNotice(steps: string[]): string {
   const again = steps.length > 0 ? ` Run again: ${steps.join('; ')}.` : '';
   return `This is a new shell: the one the earlier steps ran in has ended (the tutorial server restarted, or the shell exited), and what they set in it, such as variables, is gone.${again}`;
+}
+
+/** How a Run ended (StepController.runCommand). */
+export interface RunOutcome {
+  /** The shell ran the command as written (or ran nothing: then false too). */
+  asWritten: boolean;
+  /** Its exit status, when it ran as written. */
+  exitCode?: number;
+  /** The step's result when it did not run as written (stored already). */
+  result?: CheckResult;
+  /** The command, its status and what it printed, when it ran as written and failed. */
+  failed?: FailedCommand;
 }

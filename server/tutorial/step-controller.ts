@@ -9,8 +9,11 @@ import type { ChapterInfo, ContentIndex } from './content.ts';
 import { newMarker } from './marker.ts';
 import { ProgressNotSavedError } from './progress.ts';
 import { RequestError, RunRefusedError } from './request-errors.ts';
-import { INTERRUPTED_BY_RESTART, newShellNotice, notAsWritten, refusal } from './run-words.ts';
+import type { RunOutcome } from './run-words.ts';
+import { INTERRUPTED_BY_RESTART, newShellNotice, notAsWritten, refusal, STARTUP_WAIT_MS, unreported } from './run-words.ts';
 import { MAX_CONCURRENT_CHECKS, Slots } from './slots.ts';
+
+export type { RunOutcome } from './run-words.ts';
 
 export { MAX_CONCURRENT_CHECKS, RequestError, RunRefusedError };
 
@@ -33,17 +36,6 @@ export function commandDeadlineMs(step: Step, slack = 2): number {
 }
 
 /** How one command typed for the learner went. */
-export interface RunOutcome {
-  /** The shell ran the command as written (or ran nothing: then false too). */
-  asWritten: boolean;
-  /** Its exit status, when it ran as written. */
-  exitCode?: number;
-  /** The step's result when it did not run as written (stored already). */
-  result?: CheckResult;
-  /** The command, its status and what it printed, when it ran as written and failed. */
-  failed?: FailedCommand;
-}
-
 /** One attempt at a step: from its first command on, with its marker and the commands done so far. */
 interface Attempt {
   marker: string;
@@ -171,8 +163,8 @@ export class StepController {
     if (!session || session.exited) {
       throw new RequestError('no-shell', 'The chapter has no shell yet. Reload the page to start one.');
     }
-    // A shell that is still starting gets a moment to show its first prompt.
-    await session.started(10_000);
+    // A shell that is still starting gets a moment to show its first prompt (false: it reports none).
+    const reporting = await session.started(STARTUP_WAIT_MS);
     // The attempt starts with the click, typed or refused: a file older than it is from before.
     const key = `${chapter.id}/${step.id}`;
     let attempt = this.#attempts.get(key);
@@ -180,13 +172,18 @@ export class StepController {
       attempt = { marker: newMarker(chapter.id, step.id), startedAt: Date.now(), done: new Set(), shell: session.id };
       this.#attempts.set(key, attempt);
     }
+    if (!reporting && !session.exited) {
+      session.typeUnreported(command, { TUTORIAL_MARKER: attempt.marker, TUTORIAL_STEP: key });
+      const result = unreported(command, session.name);
+      await this.#set(chapter, step, { state: 'in-progress', result, ...this.#attemptFields(step, attempt) });
+      return { asWritten: false, result };
+    }
     let line = await session.lineState();
     if (line.kind !== 'empty' && options.clear) {
       line = await session.clearLine();
       if (line.kind !== 'empty') throw new RunRefusedError(refusal(line, true), index);
     }
     if (line.kind !== 'empty') throw new RunRefusedError(refusal(line), index);
-
     attempt.shell = session.id;
     attempt.done.delete(index);
     // What the command prints: a failure's explanation reads it (command not found, Ctrl-C).
@@ -327,8 +324,8 @@ export class StepController {
   /** A chapter run starts on an empty prompt line, as each Run does; `clear` empties it first. */
   async #emptyLineForChapterRun(chapter: ChapterInfo, clear: boolean): Promise<void> {
     const session = this.deps.sessions.get(chapter.id);
-    if (!session || session.exited) return;
-    await session.started(10_000);
+    // A shell that reports no prompt takes the commands anyway (runCommand says what that means).
+    if (!session || session.exited || !(await session.started(STARTUP_WAIT_MS))) return;
     let line = await session.lineState();
     if (line.kind !== 'empty' && clear) {
       line = await session.clearLine();

@@ -39,7 +39,7 @@ export function startCli(args: string[], o: { via?: 'npm' | 'node'; env?: NodeJS
   // as a process manager's would.
   const child = spawn(file, argv, {
     cwd: REPO_ROOT,
-    env: { ...process.env, TUTORIAL_SKIP_BASHRC: '1', ...o.env },
+    env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
