@@ -28,8 +28,12 @@ const cols = z.number().int().min(2).max(1000);
 const rows = z.number().int().min(1).max(500);
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
-  /** Attach this socket to a chapter's shell (started if needed); the reply is `attached`. */
-  z.strictObject({ type: z.literal('attach'), chapter: IdSchema, cols, rows }),
+  /**
+   * Attach this socket to a chapter's shell (started if needed); the reply is `attached`. With
+   * `ifFree` (a tab the shell was taken from, reconnecting) a shell that another tab holds is not
+   * taken: the reply is the `taken-over` error, and `terminal-free` follows when that tab lets it go.
+   */
+  z.strictObject({ type: z.literal('attach'), chapter: IdSchema, cols, rows, ifFree: z.boolean().optional() }),
   /** Keystrokes typed into the terminal. */
   z.strictObject({
     type: z.literal('input'),
@@ -149,6 +153,8 @@ export type ServiceStatus = z.output<typeof ServiceStatusSchema>;
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   /** The socket is attached; `replay` is the earlier output of the shell to write first; `shell` is the shell's id. */
   z.object({ type: z.literal('attached'), chapter: z.string(), replay: z.string(), shell: z.string().optional() }),
+  /** The tab that took this tab's shell has let it go (it closed): this tab may take it back. */
+  z.object({ type: z.literal('terminal-free'), chapter: z.string() }),
   /** The shell ended (it is restarted on the next attach). */
   z.object({ type: z.literal('exit'), chapter: z.string(), exitCode: z.number(), signal: z.number().optional() }),
   /**

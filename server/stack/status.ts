@@ -71,7 +71,8 @@ async function containerVerdict(e: Endpoints, service: string, signal: AbortSign
     return { state: 'down', detail: 'Docker does not answer' };
   }
   const c = found[0];
-  if (!c) return { state: 'down', detail: 'no container' };
+  // In the words the other services use ("not running"); the panel is no place for Docker's terms.
+  if (!c) return { state: 'down', detail: 'not running' };
   if (c.state !== 'running') return { state: 'down', detail: c.state === 'exited' ? `exited with code ${c.exitCode}` : c.state };
   if (c.health === 'healthy' || c.health === 'none') return { state: 'up', detail: c.health === 'healthy' ? 'healthy' : 'running' };
   return { state: 'down', detail: c.health };

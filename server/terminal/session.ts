@@ -30,6 +30,8 @@ export interface SessionSink {
   exited(e: ShellExit): void;
   /** Another sink took the session over, or the session ended. */
   detached(reason: 'replaced' | 'ended'): void;
+  /** The sink that took the session from this one has let it go (its tab closed): this one may take it back. */
+  free?(): void;
 }
 
 export interface SessionOptions {
@@ -60,6 +62,8 @@ export class TerminalSession {
   #parser: ShellMarkParser;
   #replay: ReplayRing;
   #sink: SessionSink | undefined;
+  /** Sinks the session was taken from, oldest first: the last one hears when it is free again. */
+  #displaced: SessionSink[] = [];
   #unacked = 0;
   #paused = false;
   readonly #screen: ScreenMirror;
@@ -155,7 +159,11 @@ export class TerminalSession {
 
   /** Attaches a sink (the previous one is told it was replaced) and returns the output to replay. */
   attach(sink: SessionSink, cols: number, rows: number): string {
-    if (this.#sink && this.#sink !== sink) this.#sink.detached('replaced');
+    this.#displaced = this.#displaced.filter((s) => s !== sink);
+    if (this.#sink && this.#sink !== sink) {
+      this.#displaced.push(this.#sink);
+      this.#sink.detached('replaced');
+    }
     this.#sink = sink;
     this.detachedAt = undefined;
     // The new reader starts with nothing unacknowledged (the replay travels outside the flow).
@@ -165,9 +173,24 @@ export class TerminalSession {
     return this.#replay.text();
   }
 
+  /** A sink that asked for the session while another holds it waits to hear that it is free. */
+  standBy(sink: SessionSink): void {
+    if (this.#sink !== sink && !this.#displaced.includes(sink)) this.#displaced.push(sink);
+  }
+
+  /**
+   * The sink leaves: the one attached (the last sink the session was taken from then hears that it
+   * is free), or one that waits to take it back (its tab closed).
+   */
   detach(sink: SessionSink): void {
-    if (this.#sink !== sink) return;
+    if (this.#sink !== sink) {
+      this.#displaced = this.#displaced.filter((s) => s !== sink);
+      return;
+    }
     this.#sink = undefined;
+    queueMicrotask(() => {
+      if (!this.#sink && !this.#closing) this.#displaced.at(-1)?.free?.();
+    });
     this.detachedAt = Date.now();
     // Nobody reads: keep the shell going (a long command must not stall while the page
     // reloads); what it prints goes only into the bounded replay ring.
@@ -314,6 +337,7 @@ export class TerminalSession {
       }
       const sink = this.#sink;
       this.#sink = undefined;
+      this.#displaced = [];
       sink?.detached('ended');
       for (const d of this.#disposables) d.dispose();
       this.#integration.dispose();

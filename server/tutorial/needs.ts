@@ -1,6 +1,7 @@
 import type { Step } from '../../protocol/content.ts';
 import type { NeedStatus, ServerMessage } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
+import { STACK_SERVICES } from '../../protocol/services.ts';
 import type { DiagnosisContext, FailedCommand } from '../checks/diagnosis.ts';
 import type { SessionManager } from '../terminal/session-manager.ts';
 import { inVirtualenv } from '../workspace.ts';
@@ -21,6 +22,9 @@ export function diagnosisContext(content: ContentIndex, workspace: string): Diag
 }
 
 type Outcome = 'passed' | 'failed' | 'stopped';
+
+/** A compose service by the name the stack panel gives it ("postgres" is PostgreSQL). */
+const serviceName = (id: string) => STACK_SERVICES.find((s) => s.id === id)?.name ?? id;
 
 /**
  * A chapter's needs (the steps of earlier chapters it builds on, server/tutorial/content.ts) at
@@ -48,8 +52,25 @@ export class Needs {
   async status(chapterId: string): Promise<NeedStatus[]> {
     const { chapter } = this.deps.controller.find(chapterId);
     const needs = this.deps.content.needs(chapter.id);
-    const results = await Promise.all(needs.map((n) => this.deps.runCheck(n.step)));
+    const results = await Promise.all(needs.map((n) => this.#need(n.step)));
     return needs.map((n, i) => ({ chapter: n.chapter.id, step: n.step.id, ok: results[i]!.ok, message: results[i]!.message }));
+  }
+
+  /**
+   * A need's check. One that wants several of the stack's containers (“Start every service”)
+   * names every service that is not running, not only the first of its list: the MLflow chapter's
+   * panel said Elasticsearch was missing, which that chapter does not use.
+   */
+  async #need(step: Step): Promise<CheckResult> {
+    const result = await this.deps.runCheck(step);
+    const parts = !result.ok && 'all' in step.check ? step.check.all : [];
+    const containers = parts.flatMap((p) => ('kind' in p && p.kind === 'container' ? [p] : []));
+    if (containers.length < 2) return result;
+    const each = await Promise.all(containers.map((c) => this.deps.runCheck({ ...step, check: c })));
+    const down = containers.filter((_, i) => !each[i]!.ok).map((c) => serviceName(c.service));
+    if (down.length === 0) return result;
+    const list = down.length === 1 ? down[0]! : `${down.slice(0, -1).join(', ')} and ${down.at(-1)}`;
+    return { ...result, message: `Not running and healthy yet: ${list}.` };
   }
 
   /**

@@ -18,6 +18,8 @@ export interface PageSocketOptions {
   log: (line: string) => void;
 }
 
+const MOVED = 'This chapter\'s terminal moved to another tab. Press "Use it here" to bring it back to this one.';
+
 /** Close code (RFC 6455): policy violation. */
 const POLICY = 1008;
 /** An ack frame is about 35 bytes; anything bigger is not one. */
@@ -32,6 +34,8 @@ export class PageSocket {
   readonly #ws: WebSocket;
   readonly #o: PageSocketOptions;
   #session: TerminalSession | undefined;
+  /** The shell another tab took from this one, which this one may take back when it is free. */
+  #standingBy: TerminalSession | undefined;
   #chapter = '';
   #bad = 0;
   /** The rate limit's token bucket. */
@@ -51,14 +55,17 @@ export class PageSocket {
       // so no listener is left behind on a session this socket has left.
       exited: (e) => this.send({ type: 'exit', chapter: this.#chapter, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }),
       detached: (reason) => {
-        this.#session = undefined;
-        if (reason === 'replaced')
+        if (reason === 'replaced') {
+          this.#standingBy = this.#session;
           this.send({
             type: 'error',
             code: 'taken-over',
-            message: 'This chapter\'s terminal moved to another tab. Press "Use it here" to bring it back to this one.',
+            message: MOVED,
           });
+        }
+        this.#session = undefined;
       },
+      free: () => this.send({ type: 'terminal-free', chapter: this.#chapter }),
     };
   }
 
@@ -120,6 +127,7 @@ export class PageSocket {
   /** The socket has closed: the shell carries on without it. */
   closed(): void {
     this.#session?.detach(this.#sink);
+    this.#standingBy?.detach(this.#sink);
   }
 
   #refuse(code: ErrorCode, message: string): void {
@@ -132,8 +140,21 @@ export class PageSocket {
     switch (msg.type) {
       case 'attach': {
         controller.find(msg.chapter);
+        const held = sessions.get(msg.chapter);
+        if (msg.ifFree && held?.attached && held !== this.#session) {
+          // A tab that gave the shell away reconnects: the tab that holds it keeps it.
+          this.#session?.detach(this.#sink);
+          this.#session = undefined;
+          this.#standingBy = held;
+          this.#chapter = msg.chapter;
+          held.standBy(this.#sink);
+          this.send({ type: 'error', code: 'taken-over', message: MOVED });
+          return;
+        }
         const s = sessions.open(msg.chapter, msg.cols, msg.rows);
         if (this.#session !== s) this.#session?.detach(this.#sink);
+        this.#standingBy?.detach(this.#sink);
+        this.#standingBy = undefined;
         this.#session = s;
         this.#chapter = msg.chapter;
         // attach() and the "attached" message happen in one turn: no output can come between

@@ -1,7 +1,8 @@
 /**
  * The server's own two small pages, outside the built site: the one that says how to get in, and
  * the one a login link lands on. Self-contained (no script, no asset), so they work without a
- * session and give nothing away.
+ * session and give nothing away. Their icon is an empty one written in the page: without it the
+ * browser asks for /favicon.ico, which the site does not have (a 404 in the console at sign-in).
  */
 
 const DEFAULT_FIRST =
@@ -63,7 +64,7 @@ export function signedInPage(base = '/'): string {
 function page(title: string, head: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>${head}
+<title>${escapeHtml(title)}</title><link rel="icon" href="data:,">${head}
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#8882;padding:0 .2em;overflow-wrap:anywhere}</style>
 </head><body><h1>${escapeHtml(title)}</h1>
 ${body}

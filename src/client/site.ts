@@ -1,4 +1,5 @@
 import type { ProgressSnapshot, ServerMessage } from '../../protocol/messages.ts';
+import { keepLinkTargetInView } from './anchor.ts';
 import type { ChapterPage } from './chapter/index.ts';
 import { readChapters, withStepProgress } from './chapters.ts';
 import { chapterCompletion } from './completion.ts';
@@ -14,6 +15,7 @@ import { renderStack } from './stack.ts';
  * terminal's code (xterm.js, most of the page's JS) is loaded only where there is a terminal.
  */
 export async function startSite(): Promise<void> {
+  keepLinkTargetInView();
   const chapters = readChapters();
   const sidebar = sidebarProgress(chapters);
   const completion = chapterCompletion(chapters);
@@ -60,6 +62,7 @@ export async function startSite(): Promise<void> {
         renderStack(m.services);
         break;
       case 'attached':
+      case 'terminal-free':
       case 'exit':
       case 'check-started':
       case 'chapter-run':

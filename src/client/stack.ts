@@ -1,9 +1,10 @@
 import type { ServiceStatus } from '../../protocol/messages.ts';
 import { el } from './dom.ts';
 
-const WORDS: Record<ServiceStatus['state'], string> = {
+const WORDS: Record<ServiceStatus['state'] | 'not-started', string> = {
   up: 'up',
   down: 'down',
+  'not-started': 'not started yet',
   other: 'something else answers on its port',
   unknown: 'not known yet',
 };
@@ -37,10 +38,12 @@ export function renderStack(services: ServiceStatus[]): void {
         item.dataset.service = s.id;
         list.append(item);
       }
-      item.dataset.state = s.state;
+      // Before the chapter that starts the stack, a service that does not run is no failure.
+      const state = s.state === 'down' && list.dataset.beforeStack === 'true' ? 'not-started' : s.state;
+      item.dataset.state = state;
       const dot = el('span', 'stack-status__dot');
       dot.setAttribute('aria-hidden', 'true');
-      const state = el('span', 'stack-status__state sr-only', `: ${WORDS[s.state]}`);
+      const words = el('span', 'stack-status__state sr-only', `: ${WORDS[state]}`);
       // A service with its own UI links to it (a new tab: the terminal stays where it is).
       const name = s.url ? el('a', 'stack-status__name', s.name) : el('span', 'stack-status__name', s.name);
       if (name instanceof HTMLAnchorElement && s.url) {
@@ -49,8 +52,8 @@ export function renderStack(services: ServiceStatus[]): void {
         name.rel = 'noopener noreferrer';
       }
       const detail = s.detail ? el('span', 'stack-status__detail', s.detail) : undefined;
-      item.title = `${s.name}: ${WORDS[s.state]}${s.detail ? ` (${s.detail})` : ''}`;
-      item.replaceChildren(dot, name, state, ...(detail ? [detail] : []));
+      item.title = `${s.name}: ${WORDS[state]}${s.detail && state !== 'not-started' ? ` (${s.detail})` : ''}`;
+      item.replaceChildren(dot, name, words, ...(detail ? [detail] : []));
     }
   }
 }

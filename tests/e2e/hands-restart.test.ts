@@ -41,3 +41,38 @@ test('the overlay names the exact restart command; afterwards the terminal and t
     await again.close();
   }
 });
+
+test('a tab that gave its terminal away reconnects after a restart to the new shell: not "Detached", not the old output (issue 20)', async ({
+  page,
+  context,
+  server,
+}) => {
+  await openChapter(page, server);
+  await page.locator('.terminal-dock .xterm-helper-textarea').focus();
+  await page.keyboard.type('echo before-the-restart');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => terminalText(page)).toMatch(/^before-the-restart$/m);
+  const second = await context.newPage();
+  await openChapter(second, server);
+  await expect(page.locator('.terminal-dock__status')).toHaveText('Detached');
+
+  // The server stops; the tab that had taken the terminal is closed meanwhile.
+  await server.close();
+  await expect(page.locator('.terminal-dock__lost')).toBeVisible();
+  await second.close();
+  const again = await startTestServer({ port: server.port, stateDir: server.stateDir, workspace: server.workspace });
+  try {
+    // As the overlay promised: this page reconnects by itself, to a new shell.
+    await expect(page.locator('.terminal-dock__status')).toHaveText('Connected', { timeout: 30_000 });
+    await expect(page.locator('.terminal-dock')).toHaveAttribute('data-attached', 'true');
+    await expect(page.locator('.terminal-dock')).not.toHaveAttribute('data-detached', 'true');
+    await expect(page.locator('.terminal-dock__message')).toContainText('This terminal is a new shell');
+    await expect.poll(() => terminalText(page)).not.toContain('before-the-restart');
+    // Run does what it says.
+    const hello = page.locator('.tutorial-step[data-step="say-hello"]');
+    await hello.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect(hello).toHaveAttribute('data-state', 'passed');
+  } finally {
+    await again.close();
+  }
+});

@@ -56,3 +56,25 @@ test('Run in a tab that gave the terminal away waits for "Use it here", then run
   await expect(hello).toHaveAttribute('data-state', 'passed');
   await expect(page.locator('.terminal-dock__status')).toHaveText('Connected');
 });
+
+test('when the tab that took the terminal closes, the first tab gets it back by itself (issue 20)', async ({ page, context, server }) => {
+  await openChapter(page, server);
+  const second = await context.newPage();
+  await openChapter(second, server);
+  const first = page.locator('.terminal-dock');
+  await expect(first.locator('.terminal-dock__status')).toHaveText('Detached');
+  await second.locator('.terminal-dock .xterm-helper-textarea').focus();
+  await second.keyboard.type('echo typed-in-the-second-tab');
+
+  await second.close();
+  await expect(first.locator('.terminal-dock__status')).toHaveText('Connected');
+  await expect(first).toHaveAttribute('data-attached', 'true');
+  await expect(first.locator('.terminal-dock__message')).toBeHidden();
+  // The same shell, with what the second tab typed on its line, and Run works here again.
+  await expect.poll(() => terminalText(page)).toContain('echo typed-in-the-second-tab');
+  await page.locator('.terminal-dock .xterm-helper-textarea').focus();
+  await page.keyboard.press('Control+U');
+  const hello = page.locator('.tutorial-step[data-step="say-hello"]');
+  await hello.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(hello).toHaveAttribute('data-state', 'passed');
+});

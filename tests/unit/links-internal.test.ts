@@ -40,12 +40,13 @@ const pages: Page[] = filesUnder(DOCS)
     return { file, route: routeOf(file), front: (yaml ? parseYaml(yaml) : {}) ?? {}, body };
   });
 
-/** Every route the built site has: content pages, src/pages, and the files in public/. */
+/** Every route the built site has: content pages, src/pages (pages and endpoints), and the files in public/. */
 const routes = new Set<string>([
   ...pages.map((p) => p.route),
   ...filesUnder(PAGES)
     .filter((f) => /\.(astro|md|mdx|ts)$/.test(f) && !f.includes('['))
-    .map((f) => routeOf(f.replace(/\.(astro|ts)$/, '.md'))),
+    // An endpoint that names its file's type (`diagrams/stack.svg.ts`) is that file.
+    .map((f) => (/\.\w+\.ts$/.test(f) ? `/${f.replace(/\.ts$/, '')}` : routeOf(f.replace(/\.(astro|ts)$/, '.md')))),
   ...filesUnder(PUBLIC).map((f) => `/${f}`),
 ]);
 

@@ -82,6 +82,8 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     };
   }
   const out = await runCommand(spec.run, ctx.workspace, ctx.env, ctx.signal);
+  // The check runs this command itself, apart from the terminal: its words never pass it off as
+  // what the learner typed (a learner who typed something else read "The command X ran").
   const shown = `\`${spec.run}\``;
   const evidence = [
     ev(LABEL.exitStatus, out.code === null ? `ended by ${out.signal}` : String(out.code)),
@@ -90,7 +92,7 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
   if (out.timedOut) {
     return {
       ok: false,
-      message: `The command ${shown} did not finish within ${seconds(ctx.timeoutMs)}, so it was stopped.`,
+      message: `The check's own command ${shown} did not finish within ${seconds(ctx.timeoutMs)}, so it was stopped.`,
       hint: 'Run it yourself in the terminal to see where it waits.',
       evidence,
     };
@@ -101,7 +103,7 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     if (out.code === 127) {
       return {
         ok: false,
-        message: `The command ${shown} could not run: a program it calls is not installed (exit status 127).`,
+        message: `The check's own command ${shown} could not run: a program it calls is not installed (exit status 127).`,
         hint: 'Its output below names the program that is missing.',
         evidence,
       };
@@ -109,7 +111,7 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     if (out.code === 130 || out.signal === 'SIGINT') {
       return {
         ok: false,
-        message: `The command ${shown} was interrupted (Ctrl-C) before it finished.`,
+        message: `The check's own command ${shown} was interrupted (Ctrl-C) before it finished.`,
         hint: 'Press Check again to run it to its end.',
         evidence,
       };
@@ -117,7 +119,7 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     const how = out.code === null ? `was ended by the signal ${out.signal}` : `ended with exit status ${out.code}`;
     return {
       ok: false,
-      message: `The command ${shown} ${how}; the step expects ${spec.exit}.`,
+      message: `The check ran its own command ${shown}, which ${how}; the step expects ${spec.exit}.`,
       hint: out.output.trim()
         ? 'Read its output below, and run the step again.'
         : 'It printed nothing that says why; run it in the terminal yourself to see what it does.',
@@ -127,7 +129,7 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
   if (spec.output !== undefined && !new RegExp(spec.output, 'm').test(out.output)) {
     return {
       ok: false,
-      message: `The command ${shown} ran, but its output does not show what the step expects (/${spec.output}/).`,
+      message: `The check ran its own command ${shown}, but its output does not show what the step expects (/${spec.output}/).`,
       hint: 'Compare its output below with the step, and run the step again.',
       evidence,
     };
@@ -137,13 +139,13 @@ async function run(spec: CommandProbe, ctx: ProbeContext): Promise<CheckResult> 
     if (m) {
       return {
         ok: false,
-        message: `The command ${shown} ran, but its output shows "${m[0].trim()}", which means the step has not worked yet.`,
+        message: `The check ran its own command ${shown}, but its output shows "${m[0].trim()}", which means the step has not worked yet.`,
         hint: 'Read its output below, fix what it names, and run the step again.',
         evidence,
       };
     }
   }
-  return { ok: true, message: `The command ${shown} ran as expected.`, evidence };
+  return { ok: true, message: `The check ran its own command ${shown}, and it ended as the step expects.`, evidence };
 }
 
 export const commandModule: ProbeModule<typeof commandProbe> = { kind: 'command', schema: commandProbe, defaultTimeout: 60, run };

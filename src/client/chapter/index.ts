@@ -21,7 +21,7 @@ import { wireStepButtons } from './step-buttons.ts';
 /** The server messages about a chapter's shell and runs (progress comes through `progress`). */
 export type ChapterEvent = Extract<
   ServerMessage,
-  { type: 'attached' | 'exit' | 'check-started' | 'chapter-run' | 'needs' | 'catch-up' | 'run-refused' }
+  { type: 'attached' | 'terminal-free' | 'exit' | 'check-started' | 'chapter-run' | 'needs' | 'catch-up' | 'run-refused' }
 >;
 
 /** What the site's message switch hands to a chapter page. */
@@ -99,9 +99,17 @@ export function startChapterPage(dock: HTMLElement, conn: Connection, chapters: 
       if (m.chapter !== chapter) return;
       switch (m.type) {
         case 'attached':
+          if (shell.detached) notice.clear();
           shell.attached(m);
           if (m.shell) commands.shell(m.shell);
           needs.ask();
+          break;
+        case 'terminal-free':
+          // The tab that took the terminal closed: it comes back here by itself.
+          if (shell.detached) {
+            notice.clear();
+            shell.attach();
+          }
           break;
         case 'exit':
           shell.exited(m);

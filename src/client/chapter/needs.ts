@@ -71,7 +71,11 @@ export function chapterNeeds(
       if (why) why.replaceChildren(...codeSpans(need?.message ?? ''));
     }
     const nothingMissing = missing.size === 0;
-    for (const part of panel.querySelectorAll<HTMLElement>('.needs-panel__intro, .needs-panel__list, .needs-panel__actions'))
+    // Everything but the catch-up's own line follows what is missing: once nothing is, the panel
+    // says neither "Missing from earlier chapters" nor offers a catch-up beside "you are caught up".
+    for (const part of panel.querySelectorAll<HTMLElement>(
+      '.needs-panel__title, .needs-panel__intro, .needs-panel__list, .needs-panel__actions',
+    ))
       part.hidden = nothingMissing;
     // A catch-up started here keeps the panel open to say how it ended.
     const statusHere = status !== undefined && panel.contains(status) && !status.hidden;
@@ -193,9 +197,17 @@ export function chapterNeeds(
         setRunning(true);
         say(m.at ? `Running ${nameOf(m.at)} (${m.position} of ${m.total})…` : 'Looking at what is missing…', 'running');
         return;
-      case 'passed':
+      case 'passed': {
         say(m.total ? `Done: you are caught up (${m.total} step${m.total === 1 ? '' : 's'} passed).` : 'Nothing was missing.', 'passed');
+        // Every need that was missing has just passed its check: the panel says so at once (the
+        // server's answer to the `needs` asked below confirms it).
+        const passed = items.map((item) => {
+          const [of = '', id = ''] = (item.dataset.need ?? '').split('/');
+          return { chapter: of, step: id, ok: true, message: '' };
+        });
+        show(passed);
         break;
+      }
       case 'stopped':
         say(`Stopped before ${nameOf(m.at)} was done, as you asked.`, 'stopped');
         break;

@@ -2,6 +2,7 @@ import type { ServerMessage } from '../../../protocol/messages.ts';
 import type { Connection, ConnectionState } from '../connection.ts';
 import { dockLayout } from '../dock.ts';
 import { openTerminal } from '../terminal.ts';
+import { terminalFocus } from './focus.ts';
 
 /** Characters of terminal input per message (see MAX_CLIENT_FRAME in protocol/messages.ts). */
 const INPUT_PIECE = 8 * 1024;
@@ -73,10 +74,12 @@ export function chapterShell(
     conn.send({ type: 'attach', chapter, cols: term.cols, rows: term.rows });
   };
 
-  // F6 leaves the terminal (xterm keeps Tab for the shell, so without it keyboard focus is trapped).
+  // F6 leaves the terminal (xterm keeps Tab for the shell, so without it keyboard focus is trapped),
+  // back to where the learner came from; F6 there comes back (focus.ts).
+  const focus = terminalFocus(dock, () => term.focus());
   term.attachCustomKeyEventHandler((e) => {
     if (e.key === 'F6' && e.type === 'keydown') {
-      dock.querySelector<HTMLElement>('.terminal-dock__toggle')?.focus();
+      focus.leave();
       return false;
     }
     return true;
@@ -107,8 +110,11 @@ export function chapterShell(
   term.onResize(({ cols, rows }) => {
     if (isAttached) conn.send({ type: 'resize', cols, rows });
   });
+  // On every (re)connect. A tab that gave the shell away asks for it only if no other tab holds
+  // it: after a server restart there is a new shell, and nobody holds that yet.
   conn.whenOpen(() => {
     if (!detached) attach();
+    else conn.send({ type: 'attach', chapter, cols: term.cols, rows: term.rows, ifFree: true });
   });
 
   return {
@@ -141,6 +147,9 @@ export function chapterShell(
       refit();
       isAttached = true;
       dock.dataset.attached = 'true';
+      detached = false;
+      delete dock.dataset.detached;
+      showStatus();
       if (m.shell !== undefined) {
         if (shellId !== undefined && shellId !== m.shell) hooks.newShell();
         shellId = m.shell;

@@ -116,7 +116,7 @@ describe('command probe', () => {
   it('checks the exit status, the output and what must not be in it', async () => {
     expect((await check({ kind: 'command', run: 'exit 3', exit: 3 })).ok).toBe(true);
     expect((await check({ kind: 'command', run: 'exit 3' })).message).toBe(
-      'The command `exit 3` ended with exit status 3; the step expects 0.',
+      'The check ran its own command `exit 3`, which ended with exit status 3; the step expects 0.',
     );
     expect((await check({ kind: 'command', run: 'echo all good', output: 'fine' })).ok).toBe(false);
     const r = await check({
@@ -132,7 +132,9 @@ describe('command probe', () => {
   it('stops the whole process group at the deadline, children included', async () => {
     const pidFile = join(workspace, 'child.pid');
     const r = await check({ kind: 'command', run: `sleep 60 & echo $! > ${pidFile}; wait`, timeout: 0.5 });
-    expect(r.message).toBe(`The command \`sleep 60 & echo $! > ${pidFile}; wait\` did not finish within 0.5 seconds, so it was stopped.`);
+    expect(r.message).toBe(
+      `The check's own command \`sleep 60 & echo $! > ${pidFile}; wait\` did not finish within 0.5 seconds, so it was stopped.`,
+    );
     const { readFileSync } = await import('node:fs');
     const pid = Number(readFileSync(pidFile, 'utf8'));
     let alive = true;

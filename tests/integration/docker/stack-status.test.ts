@@ -64,7 +64,7 @@ describe.skipIf(!reachable || !hasImage)("the stack panel's PostgreSQL light (re
   it('is off without the stack, whatever else listens on 5432', async () => {
     const other = await tryConnect('127.0.0.1', 5432, AbortSignal.timeout(2000));
     if (!other.open) console.warn('No other PostgreSQL listens on 127.0.0.1:5432 here; the test shows the light off all the same.');
-    expect(await light()).toEqual({ state: 'down', detail: 'no container' });
+    expect(await light()).toEqual({ state: 'down', detail: 'not running' });
   });
 
   it("follows the container's health: starting, then healthy", async () => {

@@ -27,8 +27,10 @@ describe('npm run check', () => {
   it('prints one line per step and exits 1 when a check fails', async () => {
     const r = await cli();
     expect(r.out.split('\n').filter(Boolean)).toEqual([
-      '✓ first/shell-works — The command `test -n "$BASH_VERSION"` ran as expected.',
-      expect.stringMatching(/^✗ first\/always-fails — The command `echo .*` ended with exit status 1; the step expects 0\.$/),
+      '✓ first/shell-works — The check ran its own command `test -n "$BASH_VERSION"`, and it ended as the step expects.',
+      expect.stringMatching(
+        /^✗ first\/always-fails — The check ran its own command `echo .*`, which ended with exit status 1; the step expects 0\.$/,
+      ),
       '✗ second/has-file — note.txt does not exist yet.',
     ]);
     expect(r.code).toBe(1);
