@@ -26,7 +26,7 @@ interface Mode {
 }
 
 const privateTmp = mkdtempSync(join(tmpdir(), 'bench-built-start-'));
-const base = { ...process.env, TUTORIAL_SKIP_BASHRC: '1', NODE_DISABLE_COMPILE_CACHE: '1' };
+const base = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
 const MODES: Mode[] = [
   {
     label: 'before: `node --import tsx server/cli/start.ts`, tsx cache warm (private TMPDIR)',

@@ -91,7 +91,6 @@ function npmStartAs(uid: number, tmp: string, args: string[]): { child: ChildPro
     ...process.env,
     PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
     TMPDIR: tmp,
-    TUTORIAL_SKIP_BASHRC: '1',
   };
   for (const k of ['TSX_DISABLE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'NODE_COMPILE_CACHE', 'CI']) delete env[k];
   if (uid !== 0) Object.assign(env, { HOME: '/home/tutorial-learner', USER: 'tutorial-learner', LOGNAME: 'tutorial-learner' });
