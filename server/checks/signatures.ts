@@ -91,9 +91,11 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'fluentd-es-unreachable',
     // As fluentd 1.19.3 logs it (tests/fixtures/fluentd-1.19.3): a write that failed while it
     // runs, or its worker's start failing on the version request, then exiting and restarting.
+    // The fluentd probe's own evidence (probes/fluentd.ts ES_AT_START) is the third form: monitor_agent
+    // closed and Elasticsearch not answering; it comes before the TCP probe's closed forward port.
     pattern:
-      /(failed to flush the buffer)[^\n]*could not push logs to Elasticsearch|unexpected error error_class=Elastic::Transport::Transport::Error[^\n]*(?:Connection refused|Failed to open TCP connection|getaddrinfo|timeout|Name or service not known)/,
-    where: LOGS_OR_BODY,
+      /(failed to flush the buffer)[^\n]*could not push logs to Elasticsearch|unexpected error error_class=Elastic::Transport::Transport::Error[^\n]*(?:Connection refused|Failed to open TCP connection|getaddrinfo|timeout|Name or service not known)|^https?:\/\/[^/\s]+\/: (?!HTTP \d)/i,
+    where: /logs|output|body|response|fluentd's worker asks/i,
     look: 'fluentd logs ("failed to flush the buffer" while running; "Elastic::Transport::Transport::Error" then "Worker 0 exited unexpectedly" at start); monitor_agent: a retry in progress (retry.start, retry.next_time); GET / of Elasticsearch',
     cause: (group) =>
       group

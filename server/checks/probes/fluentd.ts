@@ -50,12 +50,13 @@ export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
     if (!isAnswer(a)) {
       // No monitor_agent: fluentd is down, or its worker crash-loops because Elasticsearch
       // could not be reached when it started. Elasticsearch tells the two apart.
-      const es = await askElasticsearch(ctx);
+      const es = await askElasticsearch(ctx, ES_AT_START);
       if (es.ok) return a;
       return {
         ok: false,
         message: `fluentd cannot reach Elasticsearch: its monitor_agent at ${origin(base)} does not answer, and Elasticsearch does not answer at ${origin(ctx.endpoints.es)} either (${es.detail}). fluentd's worker stops at start when Elasticsearch cannot be reached, and fluentd starts it again every few seconds until it can.`,
-        hint: `Start Elasticsearch with \`${ES_START}\`; fluentd's worker starts by itself within seconds after (until then \`docker compose -f compose/docker-compose.yml logs fluentd\` repeats "Worker 0 exited unexpectedly").`,
+        // The diagnosis (signature fluentd-es-unreachable, from the ES_AT_START evidence) puts the cause and the command first.
+        hint: 'Until Elasticsearch answers, `docker compose -f compose/docker-compose.yml logs fluentd` repeats "Worker 0 exited unexpectedly"; then fluentd\'s worker starts by itself within seconds.',
         evidence: [...a.evidence, ...es.evidence],
       };
     }
@@ -137,14 +138,21 @@ export const fluentdModule: ProbeModule<typeof fluentdProbe> = {
 
 const ES_START = 'docker compose -f compose/docker-compose.yml up -d --wait elasticsearch';
 
+/**
+ * The label of the evidence when monitor_agent is closed and Elasticsearch does not answer: the
+ * `fluentd-es-unreachable` signature reads it, so that the diagnosis names the crash loop, not
+ * the closed forward port that the chapter's TCP probe also reports.
+ */
+export const ES_AT_START = "Elasticsearch, which fluentd's worker asks while it starts";
+
 /** Whether Elasticsearch gives an HTTP answer at the tutorial's address for it (any status). */
-async function askElasticsearch(ctx: ProbeContext) {
+async function askElasticsearch(ctx: ProbeContext, label = 'Elasticsearch') {
   const url = joinUrl(ctx.endpoints.es, '/');
   const outcome = await httpRequest(url, { signal: ctx.signal, headers: { accept: 'application/json' } });
   if (outcome.kind === 'answer') {
-    return { ok: true as const, detail: `HTTP ${outcome.status}`, evidence: [ev('Elasticsearch', `${url}: HTTP ${outcome.status}`)] };
+    return { ok: true as const, detail: `HTTP ${outcome.status}`, evidence: [ev(label, `${url}: HTTP ${outcome.status}`)] };
   }
-  return { ok: false as const, detail: outcome.detail, evidence: [ev('Elasticsearch', `${url}: ${outcome.detail}`)] };
+  return { ok: false as const, detail: outcome.detail, evidence: [ev(label, `${url}: ${outcome.detail}`)] };
 }
 
 function describePlugin(spec: FluentdProbe): string {

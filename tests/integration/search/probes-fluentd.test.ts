@@ -132,7 +132,10 @@ describe('fluentd probe on the recorded states of fluentd 1.19.3', () => {
     expect(r.message).toMatch(
       /^fluentd cannot reach Elasticsearch: its monitor_agent at .* does not answer, and Elasticsearch does not answer at /,
     );
-    expect(r.hint).toMatch(/^Start Elasticsearch with `docker compose -f compose\/docker-compose\.yml up -d --wait elasticsearch`/);
+    expect(r.hint).toMatch(
+      /^The fluentd container cannot reach Elasticsearch: it asks Elasticsearch for its version while its worker starts/,
+    );
+    expect(r.hint).toContain('Start Elasticsearch with `docker compose -f compose/docker-compose.yml up -d --wait elasticsearch`');
     // With Elasticsearch up, a closed monitor is fluentd not running.
     const up = await runCheck(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, fluentd_monitor: closed, es } });
     expect(up.message).toBe(`Fluentd's monitor_agent is not running at ${closed}: the connection was refused.`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnose, explainFailedCommand, withDiagnosis } from '../../../server/checks/diagnosis.ts';
+import { ES_AT_START } from '../../../server/checks/probes/fluentd.ts';
 import { SIGNATURES } from '../../../server/checks/signatures.ts';
 
 const FLUENTD_FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'fluentd-1.19.3');
@@ -214,6 +215,22 @@ describe('diagnosis signatures', () => {
   it('reads only the evidence a signature names', () => {
     // A log line about OOM in an HTTP body is not the container's state.
     expect(diagnose([{ label: 'HTTP response body', text: 'OOMKilled: true' }])).toBeUndefined();
+  });
+
+  it("names the crash loop at start, not the closed forward port, from the fluentd-ready check's evidence", () => {
+    // What the chapter's check gathers when fluentd started while Elasticsearch was away: the
+    // fluentd probe's evidence first, then the TCP probe's closed forward port.
+    const d = diagnose([
+      { label: 'Connection', text: 'http://127.0.0.1:24220/api/plugins.json: connect ECONNREFUSED 127.0.0.1:24220' },
+      { label: ES_AT_START, text: 'http://127.0.0.1:9200/: connect ECONNREFUSED 127.0.0.1:9200' },
+      { label: 'Connection', text: 'connect 127.0.0.1:24224: connection refused (ECONNREFUSED)' },
+    ]);
+    expect(d?.id).toBe('fluentd-es-unreachable');
+    expect(d?.cause).toMatch(/worker exits and is started again every few seconds/);
+    // With Elasticsearch answering, the same closed ports are fluentd not running.
+    expect(diagnose([{ label: 'Connection', text: 'connect 127.0.0.1:24224: connection refused (ECONNREFUSED)' }])?.id).toBe(
+      'fluentd-not-listening',
+    );
   });
 
   it('puts cause and fix before the hint of a failed result and leaves a passed one alone', () => {
