@@ -97,6 +97,15 @@ const TIERS: Tier[] = [
   },
   { name: 'integration/checks', command: vitest('checks') },
   {
+    // The learner's own shells (tests/integration/shells/, rc files in tests/fixtures/shells/).
+    name: 'shells',
+    missing: () =>
+      run('zsh', ['-c', 'true'])
+        ? undefined
+        : 'zsh is not installed (apt-get install zsh zsh-theme-powerlevel9k zsh-autosuggestions zsh-syntax-highlighting)',
+    command: vitest('shells'),
+  },
+  {
     name: 'integration/runner',
     missing: () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
     command: vitest('runner'),

@@ -8,6 +8,12 @@ import type { ShellMark } from './shell-marks.ts';
 const TERMINAL_REPLY = /^(?:\x1b\[(?:\d+;\d+R|[?>][\d;]*c|[IO]))+$/;
 /** How long an answer (a command's start, the prompt, readline's echo) may take before it is given up on. */
 const SETTLE_MS = 500;
+/**
+ * How long a prompt whose command end (133;D) has come may take to be drawn: it comes for sure,
+ * and a theme whose prompt runs programs (powerlevel9k's `$(build_left_prompt)`) on a busy machine
+ * takes longer than SETTLE_MS.
+ */
+const PROMPT_DRAW_MS = 5000;
 
 /** How one round from prompt to prompt ended. */
 export interface CommandEnd {
@@ -104,11 +110,11 @@ export class PromptState {
    * for SETTLE_MS at most).
    */
   async lineState(): Promise<LineState> {
-    const deadline = Date.now() + SETTLE_MS;
+    const start = Date.now();
     for (;;) {
       await this.#screen.flushed();
       const waiting = this.#phase === 'submitted' || this.#phase === 'returning' || (this.#awaitingEcho && this.#phase === 'prompt');
-      const left = deadline - Date.now();
+      const left = start + (this.#phase === 'returning' ? PROMPT_DRAW_MS : SETTLE_MS) - Date.now();
       if (!waiting) return this.now;
       if (left <= 0) {
         // No echo came: the keys went to a program that read them (or were no text at all).
@@ -155,6 +161,11 @@ export class PromptState {
         this.#screen.promptEnded();
         this.#phase = 'prompt';
         for (const w of this.#take(this.#promptWaiters)) w();
+        break;
+      case 'right-prompt-start':
+      case 'right-prompt-end':
+        // Drawn right after the prompt's end; a program's imitation while a command runs does not count.
+        if (this.#phase === 'prompt') this.#screen.rightPrompt(m.kind === 'right-prompt-start' ? 'start' : 'end');
         break;
       case 'command-line':
         this.#line = m.line;

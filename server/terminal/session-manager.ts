@@ -3,6 +3,7 @@ import { ensurePrivateFolder } from '../private-fs.ts';
 import { SessionError, SessionLimitError } from './errors.ts';
 import { endLeftovers } from './leftovers.ts';
 import { TerminalSession } from './session.ts';
+import type { ShellName } from './shell-choice.ts';
 
 // The terminal room's errors and prompt states, for the rooms that use its sessions.
 export { SessionError, ShellBusyError } from './errors.ts';
@@ -19,6 +20,8 @@ export interface SessionManagerOptions {
   idleGraceMs: number;
   /** Most bytes of earlier output each shell keeps for a reattach. */
   replayLimit: number;
+  /** The shell of every terminal (default bash; server/terminal/shell-choice.ts chooses it). */
+  shell?: ShellName;
 }
 
 /**
@@ -76,6 +79,7 @@ export class SessionManager {
       cols,
       rows,
       replayLimit: this.#options.replayLimit,
+      ...(this.#options.shell ? { shell: this.#options.shell } : {}),
     });
     this.#sessions.set(name, session);
     for (const l of this.#startListeners) l(name, session);

@@ -7,6 +7,7 @@ import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts'
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
+import type { ShellName } from './shell-choice.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { ShellMarkParser } from './shell-marks.ts';
 
@@ -42,6 +43,8 @@ export interface SessionOptions {
   rows: number;
   /** Most bytes (UTF-8) of earlier output kept for a reattach. */
   replayLimit: number;
+  /** The shell to start (default bash); server/terminal/shell-choice.ts chooses it. */
+  shell?: ShellName;
 }
 
 /**
@@ -54,6 +57,8 @@ export class TerminalSession {
   readonly name: string;
   /** This shell, among every shell the tutorial starts: a new shell (after a restart, say) has another id. */
   readonly id = randomBytes(6).toString('hex');
+  /** Which shell this is. */
+  readonly shell: ShellName;
   #shell: Shell;
   #integration: ShellIntegration;
   #parser: ShellMarkParser;
@@ -80,11 +85,12 @@ export class TerminalSession {
     this.#parser = new ShellMarkParser(this.#integration.nonce);
     this.#screen = new ScreenMirror(options.cols, options.rows);
     this.#prompt = new PromptState(this.#screen);
-    const bash = this.#integration.bash();
-    const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
+    const launch = options.shell === 'zsh' ? this.#integration.zsh(options.env.ZDOTDIR) : this.#integration.bash();
+    this.shell = options.shell ?? 'bash';
+    const env: NodeJS.ProcessEnv = { ...options.env, ...launch.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
-    this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    this.#shell = spawnShell({ file: launch.file, args: launch.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
     try {
       // So that a server killed before it could end this shell has it ended by the next one.
       recordShell(this.#integration.dir, this.#shell.pid);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileExclusive } from '../private-fs.ts';
 
@@ -104,6 +104,9 @@ if [ -z "$COMPOSE_FILE" ] && [ -f "$PWD/compose/docker-compose.yml" ]; then expo
 __tut_venv
 `;
 
+/** The shells' start-up files (zsh's; server/terminal/shells/). */
+const SHELLS = join(import.meta.dirname, 'shells');
+
 /**
  * One shell's integration folder, `<shellsDir>/<name>-<random>`: its rc file, the nonce file the
  * rc deletes, and the step variables' files. `shellsDir` is a private folder (the session
@@ -128,6 +131,23 @@ export class ShellIntegration {
   /** Arguments and variables for bash. */
   bash(): { file: string; args: string[]; env: Record<string, string> } {
     return { file: 'bash', args: ['--rcfile', this.rcFile, '-i'], env: { __TUT_DIR: this.dir } };
+  }
+
+  /**
+   * Arguments and variables for zsh: ZDOTDIR is a folder of this shell's own whose .zshenv
+   * (shells/zsh-env.zsh) and .zshrc (shells/zsh.zsh) load the learner's own from `userZdotdir` (their
+   * ZDOTDIR, or $HOME when they have none) and then the integration.
+   */
+  zsh(userZdotdir: string | undefined): { file: string; args: string[]; env: Record<string, string> } {
+    const zdotdir = join(this.dir, 'zdotdir');
+    mkdirSync(zdotdir, { mode: 0o700 });
+    createFileExclusive(join(zdotdir, '.zshenv'), readFileSync(join(SHELLS, 'zsh-env.zsh'), 'utf8'));
+    createFileExclusive(join(zdotdir, '.zshrc'), readFileSync(join(SHELLS, 'zsh.zsh'), 'utf8'));
+    return {
+      file: 'zsh',
+      args: ['-i'],
+      env: { __TUT_DIR: this.dir, ZDOTDIR: zdotdir, __TUT_USER_ZDOTDIR: userZdotdir ?? '' },
+    };
   }
 
   /** Makes the shell export these variables before it runs the next command. */
