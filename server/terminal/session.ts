@@ -3,6 +3,7 @@ import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
+import { OutputBatcher } from './output-batch.ts';
 import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { ReplayRing } from './replay-ring.ts';
@@ -64,6 +65,8 @@ export class TerminalSession {
   #parser: ShellMarkParser;
   #replay: ReplayRing;
   #sink: SessionSink | undefined;
+  /** What goes to the sink, in bigger pieces while the shell floods. */
+  readonly #toSink = new OutputBatcher((text) => this.#sink?.output(text));
   #unacked = 0;
   #paused = false;
   readonly #screen: ScreenMirror;
@@ -158,6 +161,8 @@ export class TerminalSession {
   /** Attaches a sink (the previous one is told it was replaced) and returns the output to replay. */
   attach(sink: SessionSink, cols: number, rows: number): string {
     if (this.#sink && this.#sink !== sink) this.#sink.detached('replaced');
+    // What waits for the old sink is in the replay the new one gets.
+    this.#toSink.reset();
     this.#sink = sink;
     this.detachedAt = undefined;
     // The new reader starts with nothing unacknowledged (the replay travels outside the flow).
@@ -169,6 +174,7 @@ export class TerminalSession {
 
   detach(sink: SessionSink): void {
     if (this.#sink !== sink) return;
+    this.#toSink.reset();
     this.#sink = undefined;
     this.detachedAt = Date.now();
     // Nobody reads: keep the shell going (a long command must not stall while the page
@@ -293,6 +299,8 @@ export class TerminalSession {
         // The shell is gone; jobs it left behind (nohup) are not.
         await killSessionTree(this.#shell.pid, 0);
       }
+      this.#toSink.flush();
+      this.#toSink.reset();
       const sink = this.#sink;
       this.#sink = undefined;
       sink?.detached('ended');
@@ -310,7 +318,9 @@ export class TerminalSession {
 
   #onData(data: string): void {
     const { text, parts } = this.#parser.push(data);
-    if (text) this.#output(text, false);
+    // A mark may make the server announce something (a command's end): the output before it goes first.
+    const marked = parts.some((p) => typeof p !== 'string');
+    if (text) this.#output(text, false, marked);
     // The screen and the prompt follow text and marks in the order the shell printed them.
     for (const part of parts) {
       if (typeof part === 'string') {
@@ -324,12 +334,13 @@ export class TerminalSession {
   }
 
   /** Output to the replay, the listeners and the sink (and the screen, unless the caller feeds it). */
-  #output(text: string, screen = true): void {
+  #output(text: string, screen = true, now = screen): void {
     this.#replay.push(text);
     if (screen) this.#screen.write(text);
     for (const l of this.#outputListeners) l(text);
     if (this.#sink) {
-      this.#sink.output(text);
+      this.#toSink.push(text);
+      if (now) this.#toSink.flush();
       this.#unacked += Buffer.byteLength(text, 'utf8');
       if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
     }
@@ -339,6 +350,7 @@ export class TerminalSession {
   #onExit(e: ShellExit): void {
     this.#exit = e;
     this.#input.close();
+    this.#toSink.flush();
     this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
     this.#prompt.shellEnded(exitAsCommandEnd(e));
