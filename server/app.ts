@@ -6,6 +6,7 @@ import { CONTENT_DIR, DIST_DIR, REPO_ROOT, startCommand } from './paths.ts';
 import { type EndpointsSource, endpointsNow, watchEndpoints } from './stack/endpoints.ts';
 import { StackStatus } from './stack/status.ts';
 import type { SessionManager } from './terminal/session-manager.ts';
+import type { ShellName } from './terminal/shell-choice.ts';
 import { type ContentIndex, loadContentIndex } from './tutorial/content.ts';
 import { TutorialRuntime } from './tutorial/runtime.ts';
 import type { StepController } from './tutorial/step-controller.ts';
@@ -42,6 +43,8 @@ export interface TutorialServerOptions {
   /** A shell with no page attached ends after this long (default 30 minutes). */
   idleGraceMs?: number;
   maxSessions?: number;
+  /** The terminals' shell (`--shell`); by default the learner's own when it is zsh, else bash. */
+  shell?: ShellName;
   /** Open websockets at most (each tab holds one; default 32). */
   maxSockets?: number;
   replayLimit?: number;
@@ -87,7 +90,12 @@ export async function startTutorialServer(o: TutorialServerOptions): Promise<Tut
     workspace: o.workspace,
     stateDir: o.stateDir,
     endpoints,
-    shells: { maxSessions: o.maxSessions ?? 12, idleGraceMs: o.idleGraceMs ?? 30 * 60_000, replayLimit: o.replayLimit ?? 256 * 1024 },
+    shells: {
+      maxSessions: o.maxSessions ?? 12,
+      idleGraceMs: o.idleGraceMs ?? 30 * 60_000,
+      replayLimit: o.replayLimit ?? 256 * 1024,
+      ...(o.shell ? { shell: o.shell } : {}),
+    },
     log,
   });
   // Read them now (the runtime has prepared the workspace's compose/.env): a bad port stops the start with its line.

@@ -118,7 +118,14 @@ const TIERS: Tier[] = [
   {
     // The tutorial's terminals in the shells and rc files learners have (tests/integration/shells/cases.ts).
     name: 'shells',
-    missing: all(() => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'), needVenv('import dvc')),
+    missing: all(
+      () => (run('bash', ['-c', 'true']) ? undefined : 'bash is not installed'),
+      () =>
+        run('zsh', ['-c', 'true'])
+          ? undefined
+          : 'zsh is not installed (apt-get install zsh zsh-theme-powerlevel9k zsh-autosuggestions zsh-syntax-highlighting)',
+      needVenv('import dvc'),
+    ),
     command: vitest('shells'),
   },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },

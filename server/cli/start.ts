@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import { startTutorialServer } from '../app.ts';
 import { defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { diskFullMessage, isDiskFull } from '../private-fs.ts';
+import { chooseShell, ShellChoiceError, type ShellName } from '../terminal/shell-choice.ts';
 import { isLoopback } from '../web/security.ts';
 import { buildIfNeeded } from './build.ts';
 import { exitWhenAsked, whenParentEnds } from './shutdown.ts';
 
-const USAGE = `Usage: npm start -- [--port N] [--host H --i-know-this-is-public] [--workspace DIR] [--state DIR] [--rebuild]
+const USAGE = `Usage: npm start -- [--port N] [--host H --i-know-this-is-public] [--workspace DIR] [--state DIR] [--shell bash|zsh] [--rebuild]
        npm start -- --socket PATH [--base PATH] [--workspace DIR] [--state DIR] [--rebuild]
 
 Serves the tutorial and its terminals on one port (default http://127.0.0.1:4321), and prints the
@@ -22,6 +23,8 @@ one-time link that signs your browser in.
   --workspace DIR   the folder where the chapters' commands run (default .state/workspace)
   --state DIR       where progress is kept (default .state)
   --idle-minutes N  end a chapter's shell after N minutes with no page open (default 30)
+  --shell bash|zsh  the terminals' shell (default: yours when $SHELL is zsh, else bash); it
+                    loads your own ~/.bashrc or ~/.zshrc
   --rebuild         build the site even when it looks up to date
   --socket PATH     listen on this Unix socket instead of a port (workshop mode, behind
                     jupyter-server-proxy, whose login lets the learner in: no login link, no
@@ -39,6 +42,7 @@ function parse(argv: string[]) {
       workspace: { type: 'string' },
       state: { type: 'string' },
       'idle-minutes': { type: 'string' },
+      shell: { type: 'string' },
       rebuild: { type: 'boolean', default: false },
       socket: { type: 'string' },
       base: { type: 'string', default: '/' },
@@ -100,6 +104,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  let shell: ShellName;
+  try {
+    shell = chooseShell(values.shell);
+  } catch (err) {
+    if (!(err instanceof ShellChoiceError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+
   const base = values.base.replace(/^\/?/, '/').replace(/\/?$/, '/');
   if (!/^[A-Za-z0-9._~%@!$&'()*+,;=:/-]+$/.test(base) || base.includes('//') || base.split('/').some((p) => p === '..' || p === '.')) {
     console.error(`"${values.base}" is not a URL path. Pass one such as --base /user/ada/tutorial/.`);
@@ -109,7 +122,7 @@ async function main(): Promise<void> {
   await buildIfNeeded(values.rebuild, () => console.log('Building the site (once, and again when chapters change)…'), base);
   let server: Awaited<ReturnType<typeof startTutorialServer>>;
   try {
-    server = await startTutorialServer({ host, port, socket, base, workspace, stateDir, idleGraceMs: idleMinutes * 60_000 });
+    server = await startTutorialServer({ host, port, socket, base, workspace, stateDir, shell, idleGraceMs: idleMinutes * 60_000 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' && socket) {

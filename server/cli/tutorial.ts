@@ -6,20 +6,22 @@ import type { Check } from '../../protocol/probes/index.ts';
 import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { watchEndpoints } from '../stack/endpoints.ts';
 import { describeShell } from '../terminal/shell-integration.ts';
+import { chooseShell, ShellChoiceError, type ShellName } from '../terminal/shell-choice.ts';
 import { type ChapterInfo, ContentError, type ContentIndex, loadContentIndex, type Need } from '../tutorial/content.ts';
 import { type StepReport, toJunit, verify } from '../tutorial/verify.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 const USAGE = `Usage:
   npm run tutorial -- list [--json]
-  npm run tutorial -- verify [<chapter>[/<step>]] [--workspace DIR] [--state DIR] [--json] [--junit FILE] [--verbose]
+  npm run tutorial -- verify [<chapter>[/<step>] ...] [--workspace DIR] [--state DIR] [--shell bash|zsh] [--json] [--junit FILE] [--verbose]
 
 verify walks the steps in order like a learner: each step's check must fail, its commands run in a
 real shell (each with a deadline from the step's duration), then its check must pass. It stops at
 the first failure and prints the check's message, hint and evidence. For one chapter (or a step of
 it), what the chapter needs from earlier chapters comes first, in its shell: each needed step whose
 check fails is run, as the page's catch-up does. Exit status 0 only when every step passed; 1 when
-one failed; 2 for a usage error.`;
+one failed; 2 for a usage error. Several chapters are verified in the order given. The shells are
+bash, or zsh where $SHELL is zsh (--shell chooses), with your own ~/.bashrc or ~/.zshrc.`;
 
 /** The probe kinds a check uses, in order of first use. */
 export function checkKinds(check: Check): string[] {
@@ -47,20 +49,28 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     }
     throw e;
   }
-  const [command, ref, ...rest] = positionals;
-  if (rest.length > 0) {
-    err(`Give at most one chapter or chapter/step.\n${USAGE}\n`);
-    return 2;
-  }
+  const [command, ...refs] = positionals;
   if (command === 'list') return list(content, Boolean(values.json), out);
   if (command !== 'verify') {
     err(`Unknown command "${command}". Use list or verify.\n${USAGE}\n`);
     return 2;
   }
 
-  const selection = select(content, ref);
-  if (typeof selection === 'string') {
-    err(`${selection}\n`);
+  const selection: Exclude<ReturnType<typeof select>, string> = [];
+  for (const ref of refs.length > 0 ? refs : [undefined]) {
+    const chosen = select(content, ref);
+    if (typeof chosen === 'string') {
+      err(`${chosen}\n`);
+      return 2;
+    }
+    selection.push(...chosen);
+  }
+  let shell: ShellName;
+  try {
+    shell = chooseShell(values.shell);
+  } catch (e) {
+    if (!(e instanceof ShellChoiceError)) throw e;
+    err(`${e.message}\n`);
     return 2;
   }
   const stateDir = resolve(values.state ?? defaultStateDir());
@@ -72,6 +82,7 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     selection,
     workspace,
     stateDir,
+    shell,
     endpoints: watchEndpoints({ workspace, log: (line) => err(`${line}\n`) }),
     ...(values.verbose ? { onOutput: (t: string) => err(t) } : {}),
     onStep: (e) => {
@@ -96,6 +107,7 @@ function parse(argv: string[]) {
       workspace: { type: 'string' },
       state: { type: 'string' },
       content: { type: 'string' },
+      shell: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -162,6 +162,11 @@ export class PromptState {
         this.#phase = 'prompt';
         for (const w of this.#take(this.#promptWaiters)) w();
         break;
+      case 'right-prompt-start':
+      case 'right-prompt-end':
+        // Drawn right after the prompt's end; a program's imitation while a command runs does not count.
+        if (this.#phase === 'prompt') this.#screen.rightPrompt(m.kind === 'right-prompt-start' ? 'start' : 'end');
+        break;
       case 'command-line':
         this.#line = m.line;
         break;

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as nodePty from 'node-pty';
+import { PsSessionTracker, psRows } from './ps-session.ts';
 
 /**
  * The only module that imports node-pty: a shell in a pseudo-terminal, and the one way to end
@@ -60,12 +60,31 @@ export function spawnShell(options: ShellOptions): Shell {
  * reaches them all. The session id does.
  */
 export function processesInSession(sid: number): number[] {
+  return sessionFinder(sid)();
+}
+
+/**
+ * Lists the session's processes each time it is called: from /proc, or where there is none
+ * (macOS) from `ps`, following the session from round to round (server/terminal/ps-session.ts).
+ */
+function sessionFinder(sid: number): () => number[] {
+  try {
+    // Linux's /proc, with its stat format (FreeBSD's procfs, where mounted, has another).
+    readFileSync('/proc/self/stat');
+    return () => processesInSessionProc(sid);
+  } catch {
+    const tracker = new PsSessionTracker(sid);
+    return () => tracker.members(psRows());
+  }
+}
+
+function processesInSessionProc(sid: number): number[] {
   const pids: number[] = [];
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return processesInSessionPs(sid);
+    return [];
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
@@ -82,19 +101,6 @@ export function processesInSession(sid: number): number[] {
   return pids;
 }
 
-function processesInSessionPs(sid: number): number[] {
-  try {
-    const out = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'sess='], { encoding: 'utf8' });
-    return out
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/).map(Number))
-      .filter(([pid, sess]) => sess === sid && pid !== undefined)
-      .map(([pid]) => pid as number);
-  } catch {
-    return [];
-  }
-}
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -109,14 +115,17 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * session. Resolves when none is left.
  */
 export async function killSessionTree(sid: number, graceMs = 300): Promise<void> {
+  // Found while the shell still runs: without /proc, that is what tells its session apart.
+  const members = sessionFinder(sid);
+  const first = members();
   signal(sid, 'SIGHUP');
-  for (const pid of processesInSession(sid)) if (pid !== sid) signal(pid, 'SIGHUP');
+  for (const pid of first) if (pid !== sid) signal(pid, 'SIGHUP');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && processesInSession(sid).length > 0) {
+  while (Date.now() < deadline && members().length > 0) {
     await new Promise((r) => setTimeout(r, 25));
   }
   for (let i = 0; i < 40; i++) {
-    const left = processesInSession(sid);
+    const left = members();
     if (left.length === 0) return;
     for (const pid of left) signal(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 25));

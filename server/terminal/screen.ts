@@ -47,6 +47,8 @@ export class ScreenMirror {
   #promptEnd: { marker: Marker; x: number } | undefined;
   #busy = false;
   #tail = '';
+  /** zsh's right prompt on the prompt's line: where it was drawn and what it showed. */
+  #right: { marker: Marker; x: number; end?: number; text?: string } | undefined;
 
   constructor(cols: number, rows: number) {
     this.#term = new (terminalClass())({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
@@ -81,9 +83,28 @@ export class ScreenMirror {
   /** The prompt ends here, at this point of the output: the learner's input starts at the cursor. */
   promptEnded(): void {
     this.#term.write('', () => {
-      this.#forgetPrompt();
+      // Not the right prompt: zsh marks the prompt's end once more after drawing it (zle-line-init).
+      this.#promptEnd?.marker.dispose();
+      this.#promptEnd = undefined;
       const marker = this.#term.registerMarker(0);
       if (marker) this.#promptEnd = { marker, x: this.#term.buffer.active.cursorX };
+    });
+  }
+
+  /** zsh's right prompt starts or ends here: it is no text of the prompt line (line() leaves it out while it shows). */
+  rightPrompt(edge: 'start' | 'end'): void {
+    this.#term.write('', () => {
+      const buf = this.#term.buffer.active;
+      if (edge === 'start') {
+        this.#forgetRight();
+        const marker = this.#term.registerMarker(0);
+        if (marker) this.#right = { marker, x: buf.cursorX };
+        return;
+      }
+      const right = this.#right;
+      if (!right || right.marker.line !== buf.baseY + buf.cursorY) return;
+      right.end = buf.cursorX;
+      right.text = buf.getLine(right.marker.line)?.translateToString(false, right.x, right.end);
     });
   }
 
@@ -104,8 +125,19 @@ export class ScreenMirror {
     const first = end.marker.line;
     let last = first;
     while (buf.getLine(last + 1)?.isWrapped) last += 1;
-    let text = buf.getLine(first)?.translateToString(false, end.x) ?? '';
-    for (let row = first + 1; row <= last; row++) text += buf.getLine(row)?.translateToString(false) ?? '';
+    const rowText = (row: number, from = 0) => {
+      const line = buf.getLine(row);
+      if (!line) return '';
+      const right = this.#right;
+      // The right prompt, where it still shows, is not the learner's text.
+      if (right?.text && right.end !== undefined && right.marker.line === row && right.x >= from) {
+        if (line.translateToString(false, right.x, right.end) === right.text)
+          return line.translateToString(false, from, right.x) + line.translateToString(false, right.end);
+      }
+      return line.translateToString(false, from);
+    };
+    let text = rowText(first, end.x);
+    for (let row = first + 1; row <= last; row++) text += rowText(row);
     text = text.trimEnd();
     // The row after the line counts while it is empty and the cursor at its start: readline
     // leaves the cursor there when a line that filled the last column is erased.
@@ -126,5 +158,11 @@ export class ScreenMirror {
   #forgetPrompt(): void {
     this.#promptEnd?.marker.dispose();
     this.#promptEnd = undefined;
+    this.#forgetRight();
+  }
+
+  #forgetRight(): void {
+    this.#right?.marker.dispose();
+    this.#right = undefined;
   }
 }

@@ -5,6 +5,7 @@ import { diskFullMessage, ensurePrivateFolder, isDiskFull, UnsafeFolderError } f
 import { SessionError, SessionLimitError } from './errors.ts';
 import { endLeftovers } from './leftovers.ts';
 import { TerminalSession } from './session.ts';
+import type { ShellName } from './shell-choice.ts';
 
 // The terminal room's errors and prompt states, for the rooms that use its sessions.
 export { SessionError, ShellBusyError } from './errors.ts';
@@ -21,6 +22,8 @@ export interface SessionManagerOptions {
   idleGraceMs: number;
   /** Most bytes of earlier output each shell keeps for a reattach. */
   replayLimit: number;
+  /** The shell of every terminal (default bash; server/terminal/shell-choice.ts chooses it). */
+  shell?: ShellName;
 }
 
 const SHELLS_FOLDER = { what: 'shells folder (inside the state folder)' };
@@ -86,6 +89,7 @@ export class SessionManager {
         cols,
         rows,
         replayLimit: this.#options.replayLimit,
+        ...(this.#options.shell ? { shell: this.#options.shell } : {}),
       });
     } catch (err) {
       if (err instanceof UnsafeFolderError) throw new SessionError('unsafe-folder', err.message);

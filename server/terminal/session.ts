@@ -3,11 +3,13 @@ import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
+import { OutputBatcher } from './output-batch.ts';
 import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
+import type { ShellName } from './shell-choice.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { ShellMarkParser } from './shell-marks.ts';
 
@@ -45,6 +47,8 @@ export interface SessionOptions {
   rows: number;
   /** Most bytes (UTF-8) of earlier output kept for a reattach. */
   replayLimit: number;
+  /** The shell to start (default bash); server/terminal/shell-choice.ts chooses it. */
+  shell?: ShellName;
 }
 
 /**
@@ -57,6 +61,8 @@ export class TerminalSession {
   readonly name: string;
   /** This shell, among every shell the tutorial starts: a new shell (after a restart, say) has another id. */
   readonly id = randomBytes(6).toString('hex');
+  /** Which shell this is. */
+  readonly shell: ShellName;
   #shell: Shell;
   #integration: ShellIntegration;
   #parser: ShellMarkParser;
@@ -64,6 +70,8 @@ export class TerminalSession {
   #sink: SessionSink | undefined;
   /** Sinks the session was taken from, oldest first: the last one hears when it is free again. */
   #displaced: SessionSink[] = [];
+  /** What goes to the sink, in bigger pieces while the shell floods. */
+  readonly #toSink = new OutputBatcher((text) => this.#sink?.output(text));
   #unacked = 0;
   #paused = false;
   readonly #screen: ScreenMirror;
@@ -86,12 +94,13 @@ export class TerminalSession {
     this.#parser = new ShellMarkParser(this.#integration.nonce);
     this.#screen = new ScreenMirror(options.cols, options.rows);
     this.#prompt = new PromptState(this.#screen);
-    const bash = this.#integration.bash();
-    const env: NodeJS.ProcessEnv = { ...options.env, ...bash.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
+    const launch = options.shell === 'zsh' ? this.#integration.zsh(options.env.ZDOTDIR) : this.#integration.bash();
+    this.shell = options.shell ?? 'bash';
+    const env: NodeJS.ProcessEnv = { ...options.env, ...launch.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
     const lockRemoved = removeStalePyenvLock(env);
-    this.#shell = spawnShell({ file: bash.file, args: bash.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    this.#shell = spawnShell({ file: launch.file, args: launch.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
     if (lockRemoved) this.notice(lockRemoved);
     try {
       // So that a server killed before it could end this shell has it ended by the next one.
@@ -164,6 +173,8 @@ export class TerminalSession {
       this.#displaced.push(this.#sink);
       this.#sink.detached('replaced');
     }
+    // What waits for the old sink is in the replay the new one gets.
+    this.#toSink.reset();
     this.#sink = sink;
     this.detachedAt = undefined;
     // The new reader starts with nothing unacknowledged (the replay travels outside the flow).
@@ -187,6 +198,7 @@ export class TerminalSession {
       this.#displaced = this.#displaced.filter((s) => s !== sink);
       return;
     }
+    this.#toSink.reset();
     this.#sink = undefined;
     queueMicrotask(() => {
       if (!this.#sink && !this.#closing) this.#displaced.at(-1)?.free?.();
@@ -335,6 +347,8 @@ export class TerminalSession {
         // The shell is gone; jobs it left behind (nohup) are not.
         await killSessionTree(this.#shell.pid, 0);
       }
+      this.#toSink.flush();
+      this.#toSink.reset();
       const sink = this.#sink;
       this.#sink = undefined;
       this.#displaced = [];
@@ -353,7 +367,9 @@ export class TerminalSession {
 
   #onData(data: string): void {
     const { text, parts } = this.#parser.push(data);
-    if (text) this.#output(text, false);
+    // A mark may make the server announce something (a command's end): the output before it goes first.
+    const marked = parts.some((p) => typeof p !== 'string');
+    if (text) this.#output(text, false, marked);
     // The screen and the prompt follow text and marks in the order the shell printed them.
     for (const part of parts) {
       if (typeof part === 'string') {
@@ -367,12 +383,13 @@ export class TerminalSession {
   }
 
   /** Output to the replay, the listeners and the sink (and the screen, unless the caller feeds it). */
-  #output(text: string, screen = true): void {
+  #output(text: string, screen = true, now = screen): void {
     this.#replay.push(text);
     if (screen) this.#screen.write(text);
     for (const l of this.#outputListeners) l(text);
     if (this.#sink) {
-      this.#sink.output(text);
+      this.#toSink.push(text);
+      if (now) this.#toSink.flush();
       this.#unacked += Buffer.byteLength(text, 'utf8');
       if (!this.#paused && this.#unacked >= FLOW.highWater && !this.#closing) this.#setPaused(true);
     }
@@ -382,6 +399,7 @@ export class TerminalSession {
   #onExit(e: ShellExit): void {
     this.#exit = e;
     this.#input.close();
+    this.#toSink.flush();
     this.#sink?.exited(e);
     for (const l of this.#exitListeners) l(e);
     this.#prompt.shellEnded(exitAsCommandEnd(e));

@@ -83,6 +83,23 @@ export class ShellIntegration {
     return { file: 'bash', args: ['--rcfile', rc, '-i'], env: { __TUT_DIR: this.dir } };
   }
 
+  /**
+   * zsh with its integration: ZDOTDIR is a folder of this shell's own whose .zshenv
+   * (shells/zsh-env.zsh) and .zshrc (shells/zsh.zsh) load the learner's own from `userZdotdir` (their
+   * ZDOTDIR, or $HOME when they have none) and then the integration.
+   */
+  zsh(userZdotdir: string | undefined): ShellLaunch {
+    const zdotdir = join(this.dir, 'zdotdir');
+    mkdirSync(zdotdir, { mode: 0o700 });
+    createFileExclusive(join(zdotdir, '.zshenv'), shellRcText('zsh-env.zsh'));
+    createFileExclusive(join(zdotdir, '.zshrc'), shellRcText('zsh.zsh'));
+    return {
+      file: 'zsh',
+      args: ['-i'],
+      env: { __TUT_DIR: this.dir, ZDOTDIR: zdotdir, __TUT_USER_ZDOTDIR: userZdotdir ?? '' },
+    };
+  }
+
   /** Makes the shell export these variables before it runs the next command. */
   exportBeforeNextCommand(vars: Record<string, string>): void {
     this.#seq += 1;

@@ -7,6 +7,7 @@
  *   633;E;<line>;<nonce>  the command line the shell is about to run, escaped (the DEBUG trap)
  *   133;C;nonce=<nonce>   the command starts (the DEBUG trap)
  *   133;D;<s>;nonce=<n>   the prompt is back; `s` is the last status (PROMPT_COMMAND)
+ *   633;H / 633;I         around the right prompt (zsh's RPROMPT), drawn after 133;B
  *
  * C, D and E carry the shell's nonce: a program that prints "\x1b]133;D;0\x07" (or `cat` of a
  * recorded session) must not make the server believe a command ended or ran. A and B are only
@@ -17,6 +18,9 @@
 export type ShellMark =
   | { kind: 'prompt-start' }
   | { kind: 'prompt-end' }
+  /** zsh's right prompt (RPROMPT) starts and ends: it stands on the prompt line without being typed text. */
+  | { kind: 'right-prompt-start' }
+  | { kind: 'right-prompt-end' }
   /** The command line the shell runs, as it was entered (its history line). */
   | { kind: 'command-line'; line: string }
   | { kind: 'executed' }
@@ -127,6 +131,8 @@ export class ShellMarkParser {
           return undefined;
       }
     }
+    if (kind === 'H') return { kind: 'right-prompt-start' };
+    if (kind === 'I') return { kind: 'right-prompt-end' };
     // 633;E;<escaped line>;<nonce>: the line is escaped (no ";" inside), the nonce is last.
     if (kind === 'E' && params.length >= 1) {
       const nonce = params.length >= 2 ? params[params.length - 1] : undefined;

@@ -8,6 +8,7 @@ import { ensurePrivateFolder } from '../private-fs.ts';
 import { type EndpointsSource, endpointsNow, stackVariables, withStackVariables } from '../stack/endpoints.ts';
 import { StateLock } from '../state-lock.ts';
 import { SessionManager } from '../terminal/session-manager.ts';
+import { chooseShell, type ShellName } from '../terminal/shell-choice.ts';
 import { learnerEnv, prepareWorkspace } from '../workspace.ts';
 import type { ContentIndex } from './content.ts';
 import { diagnosisContext, Needs } from './needs.ts';
@@ -23,7 +24,7 @@ export interface TutorialRuntimeOptions {
   /** Where the services are; a function is asked again at every check and every new shell. */
   endpoints: EndpointsSource;
   /** The chapters' shells: how many at once, how long one lives with no page, how much screen is kept for a page that comes back. */
-  shells: { maxSessions: number; idleGraceMs: number; replayLimit: number };
+  shells: { maxSessions: number; idleGraceMs: number; replayLimit: number; shell?: ShellName };
   /** Where a warning goes (a corrupt progress store that was set aside). */
   log: (line: string) => void;
 }
@@ -66,6 +67,8 @@ export class TutorialRuntime {
         workspace: o.workspace,
         env: withStackVariables(process.env, o.endpoints),
         ...o.shells,
+        // The learner's own shell when it is zsh, else bash (server/terminal/shell-choice.ts).
+        shell: o.shells.shell ?? chooseShell(undefined),
       });
     } catch (err) {
       this.lock.release();

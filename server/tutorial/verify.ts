@@ -1,6 +1,7 @@
 import type { Step } from '../../protocol/content.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import type { EndpointsSource } from '../stack/endpoints.ts';
+import type { ShellName } from '../terminal/shell-choice.ts';
 import type { ChapterInfo, ContentIndex, Need } from './content.ts';
 import { TutorialRuntime } from './runtime.ts';
 import { commandDeadlineMs, RequestError } from './step-controller.ts';
@@ -44,6 +45,8 @@ export interface VerifyOptions {
   settleSeconds?: number;
   /** Called as each step starts and ends (for live output). */
   onStep?: (event: { phase: 'start' | 'end'; chapter: string; step: string; report?: StepReport }) => void;
+  /** The shells' program (default: the learner's own when it is zsh, else bash). */
+  shell?: ShellName;
   /** Every character the shells print, when the caller wants to show it. */
   onOutput?: (text: string) => void;
 }
@@ -63,7 +66,7 @@ export async function verify(o: VerifyOptions): Promise<{ ok: boolean; steps: St
     workspace: o.workspace,
     stateDir: o.stateDir,
     endpoints: o.endpoints,
-    shells: { maxSessions: 4, idleGraceMs: 60 * 60_000, replayLimit: 64 * 1024 },
+    shells: { maxSessions: 4, idleGraceMs: 60 * 60_000, replayLimit: 64 * 1024, ...(o.shell ? { shell: o.shell } : {}) },
     log: () => {},
   });
   const { sessions } = runtime;

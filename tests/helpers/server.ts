@@ -43,6 +43,8 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
       fluentd: { host: '127.0.0.1', port: 1 },
     },
     log: () => {},
+    // The tiers' shell is bash whatever the developer's login shell is; tests of zsh ask for it.
+    shell: 'bash',
     ...options,
   });
   const loginUrl = server.loginUrl;

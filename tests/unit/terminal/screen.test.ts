@@ -33,6 +33,23 @@ describe('ScreenMirror', () => {
     expect(await line()).toEqual({ where: 'prompt', text: '' });
   });
 
+  it("leaves zsh's right prompt out of the line while it shows, and reads typed text that has covered it", async () => {
+    m = new ScreenMirror(40, 10);
+    await prompt('% ');
+    // zsh draws the right prompt after the left one, then moves the cursor back.
+    m.write('\x1b[27C');
+    m.rightPrompt('start');
+    m.write('✔ 12:00:00');
+    m.rightPrompt('end');
+    m.write('\x1b[10D\x1b[27D');
+    expect(await line()).toEqual({ where: 'prompt', text: '' });
+    m.write('echo hi');
+    expect(await line()).toEqual({ where: 'prompt', text: 'echo hi' });
+    // A longer line: zsh erases the right prompt first (to the end of the line), then the text covers it.
+    m.write(`\x1b[K${'x'.repeat(30)}`);
+    expect(await line()).toEqual({ where: 'prompt', text: `echo hi${'x'.repeat(30)}` });
+  });
+
   it('reads a line that wraps onto the next rows as one', async () => {
     m = new ScreenMirror(20, 10);
     await prompt('$ ');

@@ -76,6 +76,14 @@ describe('ShellMarkParser', () => {
     });
   });
 
+  it("marks zsh's right prompt (633;H and I, as VS Code names them) and strips it", () => {
+    expect(feed([`$ \x1b]133;B\x07\x1b]633;H\x0712:00\x1b]633;I\x07`], NONCE)).toEqual({
+      text: '$ 12:00',
+      marks: [{ kind: 'prompt-end' }, { kind: 'right-prompt-start' }, { kind: 'right-prompt-end' }],
+      codes: [],
+    });
+  });
+
   it('without a nonce, takes any D; a missing status counts as 0', () => {
     expect(feed(['\x1b]133;D\x07\x1b]133;D;130\x1b\\']).codes).toEqual([0, 130]);
   });

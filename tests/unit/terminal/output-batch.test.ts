@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OutputBatcher } from '../../../server/terminal/output-batch.ts';
+
+describe('OutputBatcher', () => {
+  let sent: string[];
+  let b: OutputBatcher;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    sent = [];
+    b = new OutputBatcher((t) => sent.push(t));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('sends output after a quiet spell at once (an echo is not delayed)', () => {
+    b.push('a');
+    expect(sent).toEqual(['a']);
+    vi.advanceTimersByTime(10);
+    b.push('b');
+    expect(sent).toEqual(['a', 'b']);
+  });
+
+  it('joins what follows within the window into one piece, sent when the window ends or at 64 K', () => {
+    b.push('1');
+    b.push('2');
+    b.push('3');
+    expect(sent).toEqual(['1']);
+    vi.advanceTimersByTime(2);
+    expect(sent).toEqual(['1', '23']);
+    b.push('x');
+    b.push('y'.repeat(64 * 1024));
+    expect(sent).toEqual(['1', '23', 'x', 'y'.repeat(64 * 1024)]);
+  });
+
+  it('flush sends what waits now; reset forgets it', () => {
+    b.push('1');
+    b.push('2');
+    b.flush();
+    expect(sent).toEqual(['1', '2']);
+    b.push('3');
+    b.reset();
+    vi.advanceTimersByTime(10);
+    expect(sent).toEqual(['1', '2']);
+  });
+});
