@@ -91,9 +91,9 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
   });
   if (values.junit) writeFileSync(values.junit, toJunit(result.steps));
   // Which shell and rc the steps ran in: an rc of the learner's is the first suspect when a step fails.
-  const shell = result.ok ? undefined : describeShell();
-  if (json) out(`${JSON.stringify({ ok: result.ok, workspace, steps: result.steps, ...(shell ? { shell } : {}) }, null, 2)}\n`);
-  else out(`${table(result.steps)}${shell ? `The steps ran in ${shell}.\n` : ''}`);
+  const ranIn = result.ok ? undefined : describeShell(shell);
+  if (json) out(`${JSON.stringify({ ok: result.ok, workspace, steps: result.steps, ...(ranIn ? { shell: ranIn } : {}) }, null, 2)}\n`);
+  else out(`${table(result.steps)}${ranIn ? `The steps ran in ${ranIn}.\n` : ''}`);
   return result.ok ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@ import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spaw
 import { removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
+import type { SessionOptions, SessionSink, ShellExit } from './session-types.ts';
 import type { ShellName } from './shell-choice.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { ShellMarkParser } from './shell-marks.ts';
@@ -18,38 +19,7 @@ export type { CommandEnd, LineState };
 /** How long "Clear the line" waits for the prompt to come back after each Ctrl-C. */
 const CLEAR_WAIT_MS = 5000;
 
-/** How a shell ended, as node-pty reports it (a shell ended by SIGHUP has exitCode 0 and signal 1). */
-export interface ShellExit {
-  exitCode: number;
-  signal?: number;
-}
-
-/** Where a session's output goes: the attached websocket, or the headless runner. */
-export interface SessionSink {
-  /** Terminal output, UTF-8 text. The sink acknowledges it later with `session.ack(bytes)`. */
-  output(text: string): void;
-  /** The shell ended; its last output has been given to `output` before this. */
-  exited(e: ShellExit): void;
-  /** Another sink took the session over, or the session ended. */
-  detached(reason: 'replaced' | 'ended'): void;
-  /** The sink that took the session from this one has let it go (its tab closed): this one may take it back. */
-  free?(): void;
-}
-
-export interface SessionOptions {
-  /** The chapter this shell belongs to; also names its integration folder. */
-  name: string;
-  cwd: string;
-  /** The private folder where each shell gets its integration folder (server/terminal/session-manager.ts). */
-  shellsDir: string;
-  env: NodeJS.ProcessEnv;
-  cols: number;
-  rows: number;
-  /** Most bytes (UTF-8) of earlier output kept for a reattach. */
-  replayLimit: number;
-  /** The shell to start (default bash); server/terminal/shell-choice.ts chooses it. */
-  shell?: ShellName;
-}
+export type { SessionOptions, SessionSink, ShellExit } from './session-types.ts';
 
 /**
  * One shell in a pty that outlives its websocket: it keeps a bounded replay of its output for

@@ -127,17 +127,18 @@ function shellQuote(s: string): string {
  * The shell the tutorial's terminals run and the learner's rc it loads, in words (verify prints
  * it when a step fails): "bash 5.2.15(1)-release (/usr/bin/bash) with /home/ann/.bashrc".
  */
-export function describeShell(env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync('bash', ['-c', 'printf "%s %s" "$BASH_VERSION" "$(command -v bash)"'], { encoding: 'utf8', env, timeout: 5000 });
+export function describeShell(shell: 'bash' | 'zsh' = 'bash', env: NodeJS.ProcessEnv = process.env): string {
+  const versionVar = shell === 'zsh' ? '$ZSH_VERSION' : '$BASH_VERSION';
+  const r = spawnSync(shell, ['-c', `printf "%s %s" "${versionVar}" "$(command -v ${shell})"`], { encoding: 'utf8', env, timeout: 5000 });
   const [version, path] = (r.stdout ?? '').split(' ');
-  const rc = join(env.HOME ?? homedir(), '.bashrc');
+  const rc = shell === 'zsh' ? join(env.ZDOTDIR || env.HOME || homedir(), '.zshrc') : join(env.HOME ?? homedir(), '.bashrc');
   let rcText = `without ${rc} (there is none)`;
   try {
     readFileSync(rc);
     rcText = `with ${rc}`;
   } catch {
-    // No rc, or none this user can read: bash loads none either.
+    // No rc, or none this user can read: the shell loads none either.
   }
-  const way = env.__TUT_FORCE_NO_PS0 ? ', reporting through its DEBUG trap (__TUT_FORCE_NO_PS0)' : '';
-  return version ? `bash ${version} (${path}) ${rcText}${way}` : `bash, which did not start (${r.error?.message ?? r.stderr})`;
+  const way = shell === 'bash' && env.__TUT_FORCE_NO_PS0 ? ', reporting through its DEBUG trap (__TUT_FORCE_NO_PS0)' : '';
+  return version ? `${shell} ${version} (${path}) ${rcText}${way}` : `${shell}, which did not start (${r.error?.message ?? r.stderr})`;
 }
