@@ -54,10 +54,10 @@ const needPostgres = () =>
     ? undefined
     : `PostgreSQL does not answer on ${testEnv.postgres.host}:${testEnv.postgres.port}; start it with \`bash tests/services/postgres.sh\` (apt-get install postgresql)`;
 
-const needOpenSearch = () =>
-  run('curl', ['-sf', '-m', '5', `${testEnv.opensearchUrl}/_cluster/health`])
+const needElasticsearch = () =>
+  run('curl', ['-sf', '-m', '5', `${testEnv.elasticsearchUrl}/_cluster/health`])
     ? undefined
-    : `no OpenSearch node answers at ${testEnv.opensearchUrl}; start one with \`bash tests/services/opensearch/start.sh\` (needs Java and Maven)`;
+    : `no Elasticsearch node answers at ${testEnv.elasticsearchUrl}; start one with \`bash tests/services/elasticsearch/start.sh\` (needs Java 17 and Maven)`;
 
 const WORKSHOP_BASE =
   /ARG PYTHON_IMAGE=(\S+)/.exec(readFileSync('workshop/image/Dockerfile', 'utf8'))?.[1] ?? 'python:3.12.11-slim-bookworm';
@@ -110,7 +110,7 @@ const TIERS: Tier[] = [
     missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')),
     command: vitest('dvc'),
   },
-  { name: 'integration/search', missing: all(needVenv('import fluent'), needOpenSearch), command: vitest('search') },
+  { name: 'integration/search', missing: all(needVenv('import fluent'), needElasticsearch), command: vitest('search') },
   { name: 'integration/python', missing: needVenv('import yaml, fluent'), command: vitest('python') },
   {
     name: 'e2e',

@@ -1,26 +1,9 @@
-// A fake: the tests' real search engine is OpenSearch, whose `GET /` banner differs from the one Elasticsearch 8 and 9 send (version.number, no distribution, the product header), so this server answers `GET /` as Elasticsearch does.
+// A fake: Elasticsearch 9 cannot run here (its jars need Java 21; the tests' real node is 8.19.21, tests/services/elasticsearch), so this server answers `GET /` with the banner Elasticsearch 9.1.3 sends, for the check that the node's major version is the one fluentd's plugin is pinned for.
 import { createServer } from 'node:http';
 import { listenLocal } from '../helpers/http-listen.ts';
 
-/** The banners, as Elasticsearch 8.19 and 9.1 return them from `GET /` (field order kept). */
+/** The banner, as Elasticsearch 9.1 returns it from `GET /` (field order kept). */
 export const ES_BANNERS = {
-  '8.19.3': {
-    name: 'es01',
-    cluster_name: 'docker-cluster',
-    cluster_uuid: 'q9Nf1cJSRN-7JxJ8b3cC2w',
-    version: {
-      number: '8.19.3',
-      build_flavor: 'default',
-      build_type: 'docker',
-      build_hash: '4e1a4f2b1d8f0c7d4f6b3f3a0b2b6b3c5d7e9f10',
-      build_date: '2025-08-26T02:17:40.123456789Z',
-      build_snapshot: false,
-      lucene_version: '9.12.2',
-      minimum_wire_compatibility_version: '7.17.0',
-      minimum_index_compatibility_version: '7.0.0',
-    },
-    tagline: 'You Know, for Search',
-  },
   '9.1.3': {
     name: 'es01',
     cluster_name: 'docker-cluster',

@@ -1,4 +1,4 @@
-// A fake: fluentd cannot run here (no Ruby gems from the network, no Docker image), so this server speaks fluentd's forward protocol and writes what it receives into a real OpenSearch/Elasticsearch node the way compose/fluentd/fluent.conf's elasticsearch output does.
+// A fake: fluentd cannot run here (no Ruby gems from the network, no Docker image), so this server speaks fluentd's forward protocol and writes what it receives into a real Elasticsearch node the way compose/fluentd/fluent.conf's elasticsearch output does.
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -71,7 +71,7 @@ export interface ReceivedEvent {
 }
 
 export interface FluentdForwardFakeOptions {
-  /** Base URL of the OpenSearch/Elasticsearch node to write to, e.g. testEnv.opensearchUrl. */
+  /** Base URL of the Elasticsearch node to write to, e.g. testEnv.elasticsearchUrl. */
   esUrl: string;
   /** fluentd match pattern for the events to write (default `ds.**`, as in compose/fluentd/fluent.conf). */
   match?: string;

@@ -16,8 +16,8 @@ export const testEnv = {
     user: process.env.TEST_PG_USER ?? 'tutorial',
     password: process.env.TEST_PG_PASSWORD ?? 'tutorial',
   },
-  /** A real OpenSearch node (same HTTP API as Elasticsearch for what the probes use). */
-  opensearchUrl: process.env.TEST_OPENSEARCH_URL ?? 'http://127.0.0.1:9250',
+  /** A real Elasticsearch 8.19.21 node, run from Maven Central's jars by tests/services/elasticsearch/start.sh. */
+  elasticsearchUrl: process.env.TEST_ELASTICSEARCH_URL ?? 'http://127.0.0.1:9250',
   /** The Docker engine's socket. */
   dockerSocket: process.env.TEST_DOCKER_SOCKET ?? '/var/run/docker.sock',
   /** Chromium for Playwright. */

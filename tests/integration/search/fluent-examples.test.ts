@@ -9,14 +9,14 @@ import { hasVenv, testEnv, venvBin } from '../../helpers/env.ts';
 
 /**
  * The workspace's two fluentd examples, run with the test virtualenv's fluent-logger against
- * the forward-protocol fake (fluentd cannot run here), which writes into the real OpenSearch
- * node as fluentd's elasticsearch output would. The records are then found the way the
+ * the forward-protocol fake (fluentd cannot run here), which writes into the real
+ * Elasticsearch node as fluentd's elasticsearch output would. The records are then found the way the
  * tutorial's check finds them: a count of logstash-* documents matching the attempt's marker.
  */
 
 const execFileAsync = promisify(execFile);
 const WORKSPACE = resolve(import.meta.dirname, '../../../workspace');
-const ES = testEnv.opensearchUrl.replace(/\/+$/, '');
+const ES = testEnv.elasticsearchUrl.replace(/\/+$/, '');
 
 let fake: FluentdForwardFake;
 const markers: string[] = [];
@@ -45,7 +45,7 @@ async function eventsWithMarker(marker: string, count: number): Promise<Received
 }
 
 /** As the tutorial's check: GET logstash-*\/_count?q=marker:"<marker>", polled until it reaches `expected`. */
-async function countInOpenSearch(marker: string, expected: number, timeoutMs = 20_000): Promise<number> {
+async function countInElasticsearch(marker: string, expected: number, timeoutMs = 20_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let count = -1;
   while (Date.now() < deadline) {
@@ -67,7 +67,9 @@ beforeAll(async () => {
     throw new Error(`The test virtualenv is missing at ${testEnv.venv} (set TUTORIAL_VENV; it needs fluent-logger and pyyaml).`);
   const ping = await fetch(`${ES}/`, { signal: AbortSignal.timeout(5_000) }).catch((err: Error) => err);
   if (ping instanceof Error || !ping.ok) {
-    throw new Error(`OpenSearch does not answer at ${ES} (start it with tests/services/opensearch/start.sh, or set TEST_OPENSEARCH_URL).`);
+    throw new Error(
+      `Elasticsearch does not answer at ${ES} (start it with tests/services/elasticsearch/start.sh, or set TEST_ELASTICSEARCH_URL).`,
+    );
   }
   fake = await startFluentdForwardFake({ esUrl: ES, flushIntervalMs: 300 });
 });
@@ -124,7 +126,7 @@ describe('logging/fluentd_test.py (handler built in code)', () => {
   });
 
   it('lands in logstash-YYYY.MM.DD with an @timestamp, found by the marker as the check searches', async () => {
-    expect(await countInOpenSearch(marker, 3)).toBe(3);
+    expect(await countInElasticsearch(marker, 3)).toBe(3);
     const res = await fetch(`${ES}/logstash-*/_search?size=10&q=${encodeURIComponent(`marker:"${marker}"`)}`);
     const hits = ((await res.json()) as { hits: { hits: { _index: string; _source: Record<string, unknown> }[] } }).hits.hits;
     expect(hits).toHaveLength(3);
@@ -182,8 +184,8 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
     expect(failed!.stack_trace).toContain("KeyError: 'f1'");
   });
 
-  it('is found in OpenSearch by the marker', async () => {
-    expect(await countInOpenSearch(marker, 3)).toBe(3);
+  it('is found in Elasticsearch by the marker', async () => {
+    expect(await countInElasticsearch(marker, 3)).toBe(3);
   });
 });
 

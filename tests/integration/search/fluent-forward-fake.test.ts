@@ -16,12 +16,12 @@ import { testEnv } from '../../helpers/env.ts';
 
 /**
  * The fluentd forward-protocol fake itself: every event mode a fluent client may use, the ack
- * option, routing by tag, and what it writes into the real OpenSearch node. The Python examples
+ * option, routing by tag, and what it writes into the real Elasticsearch node. The Python examples
  * only use Message mode; other clients (fluent-bit, the Docker fluentd log driver, Ruby's
  * fluent-logger) use the others, and the fake must not pass a test that real fluentd would fail.
  */
 
-const ES = testEnv.opensearchUrl.replace(/\/+$/, '');
+const ES = testEnv.elasticsearchUrl.replace(/\/+$/, '');
 let fake: FluentdForwardFake;
 const markers: string[] = [];
 
@@ -43,7 +43,7 @@ async function send(payload: unknown, readReply = false): Promise<unknown> {
   return answer;
 }
 
-async function countInOpenSearch(marker: string, expected: number): Promise<number> {
+async function countInElasticsearch(marker: string, expected: number): Promise<number> {
   const deadline = Date.now() + 20_000;
   let count = -1;
   while (Date.now() < deadline) {
@@ -59,7 +59,9 @@ async function countInOpenSearch(marker: string, expected: number): Promise<numb
 beforeAll(async () => {
   const ping = await fetch(`${ES}/`, { signal: AbortSignal.timeout(5_000) }).catch((err: Error) => err);
   if (ping instanceof Error || !ping.ok) {
-    throw new Error(`OpenSearch does not answer at ${ES} (start it with tests/services/opensearch/start.sh, or set TEST_OPENSEARCH_URL).`);
+    throw new Error(
+      `Elasticsearch does not answer at ${ES} (start it with tests/services/elasticsearch/start.sh, or set TEST_ELASTICSEARCH_URL).`,
+    );
   }
   fake = await startFluentdForwardFake({ esUrl: ES, flushIntervalMs: 200 });
 });
@@ -110,7 +112,7 @@ describe('the forward protocol modes', () => {
       ['Forward', 2],
     ]);
     expect(events[0]!.time).toEqual(time);
-    expect(await countInOpenSearch(marker, 2)).toBe(2);
+    expect(await countInElasticsearch(marker, 2)).toBe(2);
     const res = await fetch(`${ES}/logstash-*/_search?q=${encodeURIComponent(`marker:"${marker}"`)}`);
     const hits = ((await res.json()) as { hits: { hits: { _index: string; _source: Record<string, unknown> }[] } }).hits.hits;
     // The index and @timestamp come from the event time (UTC), as fluentd's logstash_format does.
@@ -138,7 +140,7 @@ describe('the forward protocol modes', () => {
     expect(reply).toEqual({ ack: chunk });
     const events = await fake.waitForEvents(withMarker(marker), 2);
     expect(events.map((e) => e.mode)).toEqual(['CompressedPackedForward', 'CompressedPackedForward']);
-    expect(await countInOpenSearch(marker, 2)).toBe(2);
+    expect(await countInElasticsearch(marker, 2)).toBe(2);
   });
 
   it('acks Message mode too when the client asks', async () => {

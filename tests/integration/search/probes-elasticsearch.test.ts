@@ -7,32 +7,31 @@ import { type EsBannerFake, startEsBanner } from '../../fakes/es-banner.ts';
 import { testEnv } from '../../helpers/env.ts';
 import { freePort } from '../../helpers/net.ts';
 
-// The real OpenSearch node from tests/services/opensearch/start.sh stands in for Elasticsearch:
-// every API this probe uses (/_cluster/health, /_cat/indices, /_count?q=, /) is shared.
-const os = testEnv.opensearchUrl;
+// The real Elasticsearch 8.19.21 node from tests/services/elasticsearch/start.sh.
+const esUrl = testEnv.elasticsearchUrl;
 const suffix = randomBytes(4).toString('hex');
 const index = `logstash-test-${suffix}`;
 
-function check(spec: Omit<ElasticsearchProbe, 'kind' | 'atLeast'> & { atLeast?: number }, marker?: string, es = os) {
+function check(spec: Omit<ElasticsearchProbe, 'kind' | 'atLeast'> & { atLeast?: number }, marker?: string, es = esUrl) {
   const probe = elasticsearchProbe.parse({ kind: 'elasticsearch', ...spec });
   return runProbe(probe, { workspace: '/tmp', endpoints: { ...DEFAULT_ENDPOINTS, es }, marker });
 }
 
-async function os_(method: string, path: string, body?: string, type = 'application/json') {
-  const res = await fetch(`${os}${path}`, { method, body, headers: { 'content-type': type } });
+async function esRequest(method: string, path: string, body?: string, type = 'application/json') {
+  const res = await fetch(`${esUrl}${path}`, { method, body, headers: { 'content-type': type } });
   return { status: res.status, json: (await res.json()) as { errors?: boolean } };
 }
 
 beforeAll(async () => {
-  const up = await fetch(`${os}/_cluster/health`).catch(() => undefined);
-  if (!up?.ok) throw new Error(`OpenSearch does not answer at ${os}; start it with tests/services/opensearch/start.sh.`);
+  const up = await fetch(`${esUrl}/_cluster/health`).catch(() => undefined);
+  if (!up?.ok) throw new Error(`Elasticsearch does not answer at ${esUrl}; start it with tests/services/elasticsearch/start.sh.`);
 });
 
 afterAll(async () => {
-  await fetch(`${os}/${index}`, { method: 'DELETE' }).catch(() => {});
+  await fetch(`${esUrl}/${index}`, { method: 'DELETE' }).catch(() => {});
 });
 
-describe('elasticsearch probe against a real OpenSearch node', () => {
+describe('elasticsearch probe against a real Elasticsearch node', () => {
   it('passes on cluster health green or yellow', async () => {
     const r = await check({ health: ['green', 'yellow'] });
     expect(r.ok).toBe(true);
@@ -59,7 +58,7 @@ describe('elasticsearch probe against a real OpenSearch node', () => {
   it('counts the documents that carry the attempt marker: 0 before _bulk, all of them after', async () => {
     const marker = `ds-logging-send-${suffix}`;
     const spec = { index: 'logstash-test-*', query: '"{{marker}}"', atLeast: 2 };
-    await os_('PUT', `/${index}`);
+    await esRequest('PUT', `/${index}`);
     const before = await check(spec, marker);
     expect(before.ok).toBe(false);
     expect(before.message).toBe(`Elasticsearch found 0 documents in logstash-test-* matching "${marker}", and at least 2 are expected.`);
@@ -67,7 +66,7 @@ describe('elasticsearch probe against a real OpenSearch node', () => {
     const lines = [{ message: `first ${marker}`, marker }, { message: 'unrelated record' }, { message: 'second', marker }].flatMap(
       (doc) => [JSON.stringify({ index: { _index: index } }), JSON.stringify(doc)],
     );
-    const bulk = await os_('POST', '/_bulk?refresh=true', `${lines.join('\n')}\n`, 'application/x-ndjson');
+    const bulk = await esRequest('POST', '/_bulk?refresh=true', `${lines.join('\n')}\n`, 'application/x-ndjson');
     expect(bulk.json.errors).toBe(false);
 
     const after = await check(spec, marker);
@@ -81,10 +80,24 @@ describe('elasticsearch probe against a real OpenSearch node', () => {
     expect(r.message).toBe(`Elasticsearch found 2 documents matching "ds-logging-send-${suffix}".`);
   });
 
-  it('reads the major version from the banner (OpenSearch 2 here)', async () => {
-    const r = await check({ major: 2 });
+  it('reads the major version from the banner of the real node', async () => {
+    const r = await check({ major: 8 });
     expect(r.ok).toBe(true);
-    expect(r.message).toMatch(/^The server is OpenSearch 2\.\d+\.\d+\.$/);
+    expect(r.message).toBe('The server is Elasticsearch 8.19.21.');
+  });
+
+  it('answers GET / as the 8.x clients require: the banner and the product header', async () => {
+    const res = await fetch(`${esUrl}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-elastic-product')).toBe('Elasticsearch');
+    const banner = (await res.json()) as { version: { number: string; lucene_version: string }; tagline: string; cluster_uuid: string };
+    expect(banner.version.number).toBe('8.19.21');
+    expect(banner.version.lucene_version).toBe('9.12.2');
+    expect(banner.tagline).toBe('You Know, for Search');
+    expect(banner.cluster_uuid).toMatch(/^[\w-]{22}$/);
+    const head = await fetch(`${esUrl}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('x-elastic-product')).toBe('Elasticsearch');
   });
 
   it('fails at once with "not running" when the port is closed', async () => {
@@ -96,22 +109,13 @@ describe('elasticsearch probe against a real OpenSearch node', () => {
   });
 });
 
-describe('elasticsearch probe: the version banner of Elasticsearch 8 and 9 (fake)', () => {
-  let es8: EsBannerFake;
+describe('elasticsearch probe: the version banner of Elasticsearch 9 (fake: 9.x needs Java 21, not installed here)', () => {
   let es9: EsBannerFake;
   beforeAll(async () => {
-    es8 = await startEsBanner('8.19.3');
     es9 = await startEsBanner('9.1.3');
   });
   afterAll(async () => {
-    await es8.close();
     await es9.close();
-  });
-
-  it('passes when the major matches', async () => {
-    const r = await check({ major: 8 }, undefined, es8.url);
-    expect(r.ok).toBe(true);
-    expect(r.message).toBe('The server is Elasticsearch 8.19.3.');
   });
 
   it('fails on ES 9 where fluentd is pinned for 8, naming both versions and the gem pin', async () => {
