@@ -6,7 +6,7 @@
 #   elasticsearch  the real Elasticsearch (jars from Maven Central, tests/services/elasticsearch/)
 #                  on the Debian base with Debian's Java 17;
 #   kibana         a FAKE (tests/fakes/kibana-server.ts): Kibana cannot run here;
-#   fluent/fluentd a FAKE base for compose/fluentd/Dockerfile (the tests' fluentd fake);
+#   fluent/fluentd a FAKE base for compose/fluentd/Dockerfile (the tests' fluentd fake, tests/fakes/fluentd.ts);
 #   adminer        the real adminer from Debian's package, on PHP's built-in server;
 #   python, postgres  as before (debian-base.sh, postgres-image.sh).
 # Each stand-in carries the label tutorial.stand-in saying what it is; a real image of the same
@@ -42,9 +42,9 @@ build() {
   echo "stack images: $name built in $((SECONDS - t0)) s ($label)"
 }
 
-# bundle ENTRY OUT: one ECMAScript module of a TypeScript program and what it imports, for Debian's Node.js 18.
+# bundle ENTRY OUT [TARGET]: one ECMAScript module of a TypeScript program and what it imports (for Node.js 18 by default).
 bundle() {
-  (cd "$root" && npx --no-install esbuild "$1" --bundle --platform=node --format=esm --target=node18 \
+  (cd "$root" && npx --no-install esbuild "$1" --bundle --platform=node --format=esm --target="${3:-node18}" \
     --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" \
     --log-level=warning --outfile="$2")
 }
@@ -73,10 +73,15 @@ for what in "${want[@]}"; do
       ;;
     fluentd)
       tag=$(val FLUENTD_IMAGE_TAG)
-      mkdir -p "$work/fluentd"
-      bundle tests/fakes/fluentd-server.ts "$work/fluentd/fluentd-fake.mjs"
+      mkdir -p "$work/fluentd/fakes" "$work/fluentd/fixtures"
+      # The fake reads its recorded answers from ../fixtures/fluentd-1.19.3 beside its own folder.
+      bundle tests/fakes/fluentd-main.ts "$work/fluentd/fakes/fluentd.mjs" node22
+      cp -r "$root/tests/fixtures/fluentd-1.19.3" "$work/fluentd/fixtures/"
+      # The project's pinned Node.js (22, from npm's `node` package): the fake needs more than
+      # Debian 12's Node.js 18 has (import.meta.dirname).
+      cp "$(cd "$root" && npx --no-install node -p process.execPath)" "$work/fluentd/node"
       build "fluent/fluentd:$tag" fluentd \
-        "a FAKE fluentd base (tests/fakes/fluentd-server.ts): fluentd cannot be installed here" \
+        "a FAKE fluentd base (tests/fakes/fluentd-main.ts): fluentd cannot be installed here" \
         --build-arg "FLUENTD_VERSION=$(echo "$tag" | sed -E 's/^v([0-9.]+).*/\1/')" \
         --build-arg "FAKE_GEMS=elasticsearch=$(val ELASTICSEARCH_GEM_VERSION) fluent-plugin-elasticsearch=$(val FLUENT_PLUGIN_ELASTICSEARCH_VERSION)"
       ;;
