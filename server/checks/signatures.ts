@@ -89,11 +89,17 @@ export const SIGNATURES: readonly Signature[] = [
   },
   {
     id: 'fluentd-es-unreachable',
-    pattern: /Could not communicate to Elasticsearch|failed to flush the buffer/,
+    // As fluentd 1.19.3 logs it (tests/fixtures/fluentd-1.19.3): a write that failed while it
+    // runs, or its worker's start failing on the version request, then exiting and restarting.
+    pattern:
+      /(failed to flush the buffer)[^\n]*could not push logs to Elasticsearch|unexpected error error_class=Elastic::Transport::Transport::Error[^\n]*(?:Connection refused|Failed to open TCP connection|getaddrinfo|timeout|Name or service not known)/,
     where: LOGS_OR_BODY,
-    look: 'fluentd logs; monitor_agent: a retry in progress (retry.start, retry.next_time) and a growing buffer_queue_length (retry_count only counts errors since fluentd started)',
-    cause: 'The fluentd container cannot deliver records to Elasticsearch, so it keeps them in its buffer and retries.',
-    fix: 'Make sure Elasticsearch is up (`docker compose ps elasticsearch`) and that fluentd reaches it by its service name (host elasticsearch, not 127.0.0.1), then watch `docker compose logs -f fluentd`.',
+    look: 'fluentd logs ("failed to flush the buffer" while running; "Elastic::Transport::Transport::Error" then "Worker 0 exited unexpectedly" at start); monitor_agent: a retry in progress (retry.start, retry.next_time); GET / of Elasticsearch',
+    cause: (group) =>
+      group
+        ? 'The fluentd container cannot reach Elasticsearch: a write failed, and fluentd keeps the records in its buffer and retries.'
+        : 'The fluentd container cannot reach Elasticsearch: it asks Elasticsearch for its version while its worker starts, fails, and the worker exits and is started again every few seconds, with no forward port and no monitor_agent until Elasticsearch answers.',
+    fix: 'Start Elasticsearch with `docker compose -f compose/docker-compose.yml up -d --wait elasticsearch` (fluentd reaches it by its service name, host elasticsearch, not 127.0.0.1); fluentd then writes what it kept, or its worker starts, by itself. Watch it with `docker compose -f compose/docker-compose.yml logs -f fluentd`.',
   },
   {
     id: 'fluentd-not-listening',

@@ -20,15 +20,16 @@ import sys
 from fluent import handler
 
 import delivery  # logging/delivery.py, beside this script
+from records import FluentFormatter  # logging/records.py: stack_trace only when there is one
 
 FLUENTD_HOST = os.environ.get("FLUENTD_HOST", "127.0.0.1")
 FLUENTD_FORWARD_PORT = int(os.environ.get("FLUENTD_FORWARD_PORT", "24224"))
 MARKER = os.environ.get("TUTORIAL_MARKER")
 
 # Which fields each event gets, taken from the log record (the usual %-style attributes, plus
-# `hostname`, which FluentRecordFormatter adds). The message itself is merged in as well:
-# a dict becomes fields, a JSON object string is parsed into fields, any other text ends up
-# in a field named `message`.
+# `hostname`, which the formatter adds). The message itself is merged in as well: a dict
+# becomes fields, a JSON object string is parsed into fields, any other text ends up in a
+# field named `message`. `stack_trace` is left out of records without an exception.
 custom_format = {
     "hostname": "%(hostname)s",
     "where": "%(module)s.%(funcName)s",
@@ -44,7 +45,7 @@ log.setLevel(logging.DEBUG)
 
 # Tag `ds`: fluentd's <match ds.**> sends these events to Elasticsearch.
 fluent_handler = handler.FluentHandler("ds", host=FLUENTD_HOST, port=FLUENTD_FORWARD_PORT)
-fluent_handler.setFormatter(handler.FluentRecordFormatter(custom_format))
+fluent_handler.setFormatter(FluentFormatter(custom_format))
 log.addHandler(fluent_handler)
 
 

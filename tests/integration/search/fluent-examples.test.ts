@@ -4,12 +4,13 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FluentdForwardFake, type ReceivedEvent, startFluentdForwardFake } from '../../fakes/fluentd-forward.ts';
+import { type FluentdFake, startFluentdFake } from '../../fakes/fluentd.ts';
+import type { ReceivedEvent } from '../../fakes/fluentd-forward.ts';
 import { hasVenv, testEnv, venvBin } from '../../helpers/env.ts';
 
 /**
  * The workspace's two fluentd examples, run with the test virtualenv's fluent-logger against
- * the forward-protocol fake (fluentd cannot run here), which writes into the real
+ * the fluentd fake (fluentd cannot run here; tests/fakes/fluentd.ts), which writes into the real
  * Elasticsearch node as fluentd's elasticsearch output would. The records are then found the way the
  * tutorial's check finds them: a count of logstash-* documents matching the attempt's marker.
  */
@@ -18,7 +19,7 @@ const execFileAsync = promisify(execFile);
 const WORKSPACE = resolve(import.meta.dirname, '../../../workspace');
 const ES = testEnv.elasticsearchUrl.replace(/\/+$/, '');
 
-let fake: FluentdForwardFake;
+let fake: FluentdFake;
 const markers: string[] = [];
 
 /** A marker shaped like server/tutorial/marker.ts makes them. */
@@ -71,7 +72,8 @@ beforeAll(async () => {
       `Elasticsearch does not answer at ${ES} (start it with tests/services/elasticsearch/start.sh, or set TEST_ELASTICSEARCH_URL).`,
     );
   }
-  fake = await startFluentdForwardFake({ esUrl: ES, flushIntervalMs: 300 });
+  fake = startFluentdFake({ esUrl: ES, flushIntervalMs: 300 });
+  await fake.running;
 });
 
 afterAll(async () => {
@@ -93,7 +95,7 @@ describe('logging/fluentd_test.py (handler built in code)', () => {
   beforeAll(async () => {
     run = await runScript('logging/fluentd_test.py', {
       FLUENTD_HOST: fake.host,
-      FLUENTD_FORWARD_PORT: String(fake.port),
+      FLUENTD_FORWARD_PORT: String(fake.forwardPort),
       TUTORIAL_MARKER: marker,
     });
   });
@@ -104,13 +106,14 @@ describe('logging/fluentd_test.py (handler built in code)', () => {
     expect(run.stdout).toContain(`marker: ${marker}`);
   });
 
-  it('sends three records tagged ds, each with hostname, where, type, stack_trace and the marker', async () => {
+  it('sends three records tagged ds, each with hostname, where, type and the marker, and no stack_trace (none has an exception)', async () => {
     events = await eventsWithMarker(marker, 3);
     expect(events).toHaveLength(3);
     for (const event of events) {
       expect(event.tag).toBe('ds');
       expect(event.mode).toBe('Message');
-      expect(event.record).toMatchObject({ where: 'fluentd_test.main', marker, stack_trace: 'None' });
+      expect(event.record).toMatchObject({ where: 'fluentd_test.main', marker });
+      expect(event.record).not.toHaveProperty('stack_trace');
       expect(typeof event.record.hostname).toBe('string');
       expect((event.record.hostname as string).length).toBeGreaterThan(0);
     }
@@ -145,7 +148,7 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
   beforeAll(async () => {
     run = await runScript('logging/fluentd_with_config.py', {
       FLUENTD_HOST: fake.host,
-      FLUENTD_FORWARD_PORT: String(fake.port),
+      FLUENTD_FORWARD_PORT: String(fake.forwardPort),
       TUTORIAL_MARKER: marker,
     });
   });
@@ -165,6 +168,8 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
       expect(typeof event.record.hostname).toBe('string');
     }
     const [started, params, failed] = events.map((e) => e.record);
+    expect(started).not.toHaveProperty('stack_trace');
+    expect(params).not.toHaveProperty('stack_trace');
     expect(started).toMatchObject({
       type: 'INFO',
       where: 'fluentd_with_config.main',
@@ -178,8 +183,8 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
       batch_size: 32,
     });
     expect(failed).toMatchObject({ type: 'ERROR', where: 'fluentd_with_config.evaluate' });
-    // A text message goes through logging's own formatting, which appends the traceback too.
-    expect(failed!.message).toMatch(/^Evaluation failed: metric missing\nTraceback/);
+    // The traceback once, in stack_trace; message is the message alone.
+    expect(failed!.message).toBe('Evaluation failed: metric missing');
     expect(failed!.stack_trace).toMatch(/^Traceback \(most recent call last\):/);
     expect(failed!.stack_trace).toContain("KeyError: 'f1'");
   });
@@ -192,7 +197,7 @@ describe('logging/fluentd_with_config.py (dictConfig from logging.yml)', () => {
 describe('the scripts without a marker or without fluentd', () => {
   it('adds no marker field when TUTORIAL_MARKER is not set', async () => {
     const before = fake.received.length;
-    const env: Record<string, string> = { FLUENTD_HOST: fake.host, FLUENTD_FORWARD_PORT: String(fake.port), TUTORIAL_MARKER: '' };
+    const env: Record<string, string> = { FLUENTD_HOST: fake.host, FLUENTD_FORWARD_PORT: String(fake.forwardPort), TUTORIAL_MARKER: '' };
     const run = await runScript('logging/fluentd_test.py', env);
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('marker:');

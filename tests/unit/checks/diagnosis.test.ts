@@ -1,6 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnose, explainFailedCommand, withDiagnosis } from '../../../server/checks/diagnosis.ts';
 import { SIGNATURES } from '../../../server/checks/signatures.ts';
+
+const FLUENTD_FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'fluentd-1.19.3');
+/** The last 50 lines of a recorded fluentd log, as `docker compose logs --tail 50` shows them. */
+const tail50 = (file: string, upTo?: RegExp) => {
+  const lines = readFileSync(join(FLUENTD_FIXTURES, file), 'utf8').split('\n');
+  const end = upTo ? lines.findIndex((l) => upTo.test(l)) + 1 : lines.length;
+  return lines.slice(Math.max(0, end - 50), end).join('\n');
+};
+const FLUENTD_LOG_RUNNING = tail50('fluentd-log-es-down.txt');
+const FLUENTD_LOG_AT_START = tail50('fluentd-log-crash-loop-at-start.txt', /Worker 0 exited unexpectedly/);
 
 /**
  * Each known failure of shared/STACK.md, fed with the text the real component prints, under the
@@ -30,9 +42,18 @@ const CASES: { id: string; label: string; text: string; cause?: RegExp }[] = [
     text: '[2026-03-02T10:16:02.113+00:00][ERROR][elasticsearch-service] Unable to retrieve version information from Elasticsearch nodes. connect ECONNREFUSED 172.18.0.2:9200',
   },
   {
+    // fluentd 1.19.3 while running, Elasticsearch unreachable (the recording's first failure).
     id: 'fluentd-es-unreachable',
     label: 'Container logs (last 50 lines)',
-    text: '2026-03-02 10:17:11 +0000 [warn]: #0 [es_output] Could not communicate to Elasticsearch, resetting connection and trying again. Connection refused - connect(2) for 172.18.0.2:9200 (Errno::ECONNREFUSED)\n2026-03-02 10:17:11 +0000 [warn]: #0 [es_output] failed to flush the buffer. retry_times=3 next_retry_time=2026-03-02 10:17:19 +0000 chunk="5f1c0a3e2b9d4" error_class=Fluent::Plugin::ElasticsearchOutput::RecoverableRequestFailure error="could not push logs to Elasticsearch cluster ({:host=>\\"elasticsearch\\", :port=>9200, :scheme=>\\"http\\"}): Connection refused - connect(2) for 172.18.0.2:9200 (Errno::ECONNREFUSED)"',
+    text: FLUENTD_LOG_RUNNING,
+    cause: /^The fluentd container cannot reach Elasticsearch: a write failed/,
+  },
+  {
+    // fluentd 1.19.3 started while Elasticsearch was unreachable: the worker's crash loop.
+    id: 'fluentd-es-unreachable',
+    label: 'Container logs (last 50 lines)',
+    text: FLUENTD_LOG_AT_START,
+    cause: /^The fluentd container cannot reach Elasticsearch: it asks Elasticsearch for its version while its worker starts/,
   },
   {
     id: 'fluentd-es-version-mismatch',
