@@ -118,6 +118,10 @@ export const StepProgressSchema = z.object({
   commands: CommandProgressSchema.optional(),
   /** The shell the step's commands ran in (its id, as in `attached`): a later shell lacks what they set. */
   shell: z.string().optional(),
+  /** The attempt's marker (TUTORIAL_MARKER of its commands), so `npm run check` can check the same attempt. */
+  marker: z.string().optional(),
+  /** When the attempt's first command was typed (ms since the epoch). */
+  startedAt: z.number().optional(),
 });
 export type StepProgress = z.output<typeof StepProgressSchema>;
 

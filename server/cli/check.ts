@@ -2,21 +2,26 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CheckResult } from '../../protocol/result.ts';
 import { runCheck } from '../checks/engine.ts';
-import { CONTENT_DIR, defaultWorkspace } from '../paths.ts';
+import { CONTENT_DIR, defaultStateDir, defaultWorkspace } from '../paths.ts';
 import { loadEndpoints, stackVariables } from '../stack/endpoints.ts';
 import { ContentError, type LoadedChapter, loadChapters, resolveRef } from '../tutorial/content.ts';
+import { recordedAttempt } from '../tutorial/progress.ts';
 import { learnerEnv } from '../workspace.ts';
 import { type Out, parseOrExplain, runIfMain, toStderr, toStdout } from './support.ts';
 
 /**
- * `npm run check -- [<chapter>[/<step>]] [--json] [--workspace DIR] [--content DIR] [--verbose]`
+ * `npm run check -- [<chapter>[/<step>]] [--marker M] [--json] [--workspace DIR] [--state DIR] [--content DIR] [--verbose]`
  *
  * Runs the checks of every step (or of one chapter, or one step) with the same engine the page
- * uses, without running the steps' commands. Prints one line per step; exit status 0 when every
+ * uses, without running the steps' commands. A step whose check looks for its attempt's marker
+ * (the records a script sent) is checked with the marker of its latest attempt recorded for that
+ * workspace in the state folder's progress.json; `--marker M`, or TUTORIAL_MARKER as the
+ * tutorial's shells set it, overrides it. Prints one line per step; exit status 0 when every
  * check passed, 1 when one failed, 2 for a usage error.
  */
 
-const USAGE = 'Usage: npm run check -- [<chapter>[/<step>]] [--json] [--workspace DIR] [--content DIR] [--verbose]';
+const USAGE =
+  'Usage: npm run check -- [<chapter>[/<step>]] [--marker M] [--json] [--workspace DIR] [--state DIR] [--content DIR] [--verbose]';
 
 /** One step's outcome, as `--json` prints it. */
 export interface StepOutcome {
@@ -68,9 +73,15 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
   // The same environment as the server's checks: the learner's virtualenv first, once it exists.
   const env = { ...learnerEnv(workspace), ...stackVariables(endpoints) };
   const outcomes: StepOutcome[] = [];
+  const stateDir = resolve(args.values.state ?? defaultStateDir());
+  const given = args.values.marker ?? (process.env.TUTORIAL_MARKER || undefined);
   for (const { chapter, steps } of selected) {
     for (const step of steps) {
-      const result = await runCheck(step.check, { workspace, endpoints, env });
+      const attempt = given ? { marker: given } : recordedAttempt(stateDir, workspace, chapter.id, step.id);
+      const result =
+        !attempt && JSON.stringify(step.check).includes('{{marker}}')
+          ? noAttempt(chapter.id, step.id, workspace)
+          : await runCheck(step.check, { workspace, endpoints, env, marker: attempt?.marker, attemptStartedAt: attempt?.startedAt });
       outcomes.push({ chapter: chapter.id, step: step.id, result });
       if (!args.values.json) {
         out(`${result.ok ? '✓' : '✗'} ${chapter.id}/${step.id} — ${result.message}\n`);
@@ -85,6 +96,16 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
   return outcomes.every((o) => o.result.ok) ? 0 : 1;
 }
 
+/** The result for a step whose check needs an attempt's marker when none is recorded or given. */
+function noAttempt(chapter: string, step: string, workspace: string): CheckResult {
+  return {
+    ok: false,
+    message: `No attempt of ${chapter}/${step} is recorded for the workspace ${workspace}: its check looks for what the step's latest run sent, by that run's marker, and the step has not been run there from the tutorial.`,
+    hint: `Run the step from the tutorial's page first, or give the marker its script printed: \`npm run check -- ${chapter}/${step} --marker ds-...\`.`,
+    evidence: [],
+  };
+}
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
@@ -93,6 +114,8 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       workspace: { type: 'string' },
+      state: { type: 'string' },
+      marker: { type: 'string' },
       content: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

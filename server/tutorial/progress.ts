@@ -184,6 +184,22 @@ export class ProgressStore {
 }
 
 /** The workspace that progress of version 1 (and a store opened without a workspace) belongs to. */
+/**
+ * The latest attempt of a step recorded for a workspace (its marker and start), read from the
+ * state folder's progress.json without changing anything; undefined when none is recorded.
+ */
+export function recordedAttempt(
+  stateDir: string,
+  workspace: string,
+  chapter: string,
+  step: string,
+): { marker: string; startedAt?: number } | undefined {
+  const read = readProgressFile(join(stateDir, PROGRESS_FILE), stateDir);
+  if (!read.ok) return undefined;
+  const stored = read.data.workspaces[workspaceKey(workspace)]?.chapters[chapter]?.[step];
+  return stored?.marker ? { marker: stored.marker, startedAt: stored.startedAt } : undefined;
+}
+
 function defaultWorkspaceOf(stateDir: string): string {
   return defaultWorkspace({ ...process.env, TUTORIAL_STATE_DIR: stateDir });
 }

@@ -1,5 +1,5 @@
 import { durationSeconds, type Step } from '../../protocol/content.ts';
-import type { CommandProgress, ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
+import type { ProgressSnapshot, ServerMessage, StepProgress } from '../../protocol/messages.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import { setsShellState } from '../../protocol/shell-state.ts';
 import type { FailedCommand } from '../checks/diagnosis.ts';
@@ -366,11 +366,13 @@ export class StepController {
   }
 
   /** The attempt's part of a step's progress: its commands and its shell. */
-  #attemptFields(step: Step, attempt: Attempt, running?: number): { commands: CommandProgress; shell: string } {
+  #attemptFields(step: Step, attempt: Attempt, running?: number) {
     const done = [...attempt.done].sort((a, b) => a - b);
     return {
       commands: running === undefined ? { done, total: step.run.length } : { done, total: step.run.length, running },
       shell: attempt.shell,
+      marker: attempt.marker,
+      startedAt: attempt.startedAt,
     };
   }
 

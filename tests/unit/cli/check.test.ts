@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,67 @@ describe('npm run check', () => {
     const outcomes = out.match(/127\.0\.0\.1:\d+/g) ?? [];
     expect(outcomes.length).toBeGreaterThanOrEqual(steps.length);
     expect(new Set(outcomes)).toEqual(new Set(['127.0.0.1:5099']));
+  });
+});
+
+describe("npm run check: the marker of the step's latest attempt", () => {
+  const base = mkdtempSync(join(tmpdir(), 'check-cli-marker-'));
+  const docs = join(base, 'content', 'docs');
+  const state = join(base, 'state');
+  const ws = join(base, 'workspace');
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  mkdirSync(docs, { recursive: true });
+  mkdirSync(state);
+  mkdirSync(ws);
+  // A step whose check looks for what its run left behind, by the run's marker.
+  writeFileSync(
+    join(docs, 'sent.mdx'),
+    '---\ntitle: Sent\nsteps:\n  - id: send\n    title: Send\n    duration: 5s\n    check:\n      kind: file\n      path: "sent-{{marker}}.txt"\n---\nA step.\n',
+  );
+  writeFileSync(join(ws, 'sent-ds-sent-send-0000aaaa.txt'), 'x');
+  writeFileSync(join(ws, 'sent-ds-given-1111bbbb.txt'), 'x');
+
+  const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+    const saved = process.env.TUTORIAL_MARKER;
+    if ('TUTORIAL_MARKER' in env) process.env.TUTORIAL_MARKER = env.TUTORIAL_MARKER;
+    else delete process.env.TUTORIAL_MARKER;
+    let out = '';
+    try {
+      const code = await main(['sent/send', ...args, '--content', join(base, 'content'), '--workspace', ws, '--state', state], (s) => {
+        out += s;
+      });
+      return { code, out };
+    } finally {
+      if (saved === undefined) delete process.env.TUTORIAL_MARKER;
+      else process.env.TUTORIAL_MARKER = saved;
+    }
+  };
+
+  it('says plainly when no attempt is recorded for the workspace', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(
+      `✗ sent/send — No attempt of sent/send is recorded for the workspace ${ws}: its check looks for what the step's latest run sent, by that run's marker, and the step has not been run there from the tutorial.\n`,
+    );
+  });
+
+  it("checks with the marker of the attempt recorded in the state folder's progress.json", async () => {
+    const progress = {
+      version: 2,
+      workspaces: {
+        [realpathSync(ws)]: {
+          chapters: { sent: { send: { state: 'failed', marker: 'ds-sent-send-0000aaaa', startedAt: 1, contentHash: 'h' } } },
+        },
+      },
+    };
+    writeFileSync(join(state, 'progress.json'), JSON.stringify(progress));
+    expect((await run([])).code).toBe(0);
+  });
+
+  it('takes --marker, or TUTORIAL_MARKER as the tutorial shells set it, over the recorded one', async () => {
+    expect((await run(['--marker', 'ds-given-1111bbbb'])).code).toBe(0);
+    expect((await run(['--marker', 'ds-other-2222cccc'])).code).toBe(1);
+    expect((await run([], { TUTORIAL_MARKER: 'ds-given-1111bbbb' })).code).toBe(0);
+    expect((await run([], { TUTORIAL_MARKER: 'ds-other-2222cccc' })).code).toBe(1);
   });
 });
