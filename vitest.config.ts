@@ -38,6 +38,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Opt-in: the fluentd chapter against a real fluentd (tests/fluentd-real/; run by
+          // `TUTORIAL_REAL_FLUENTD=1 npm test -- --only fluentd-real`).
+          name: 'fluentd-real',
+          include: ['tests/fluentd-real/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           // Workshop mode for real: JupyterHub, DockerSpawner, a Docker engine and Chromium
           // (tests/workshop/; run by `npm test -- --only workshop`).
           name: 'workshop',

@@ -12,6 +12,8 @@ import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
 
 interface Tier {
   name: string;
+  /** An opt-in tier runs only when this variable is 1; otherwise one line says so, and CI does not count it. */
+  optIn?: string;
   /** Why the tier cannot run here, or undefined when it can. */
   missing?: () => string | undefined;
   command: string[];
@@ -58,6 +60,12 @@ const needElasticsearch = () =>
   run('curl', ['-sf', '-m', '5', `${testEnv.elasticsearchUrl}/_cluster/health`])
     ? undefined
     : `no Elasticsearch node answers at ${testEnv.elasticsearchUrl}; start one with \`bash tests/services/elasticsearch/start.sh\` (needs Java 17 and Maven)`;
+
+const FLUENTD = process.env.TUTORIAL_FLUENTD ?? 'fluentd';
+const needRealFluentd = () =>
+  spawnSync(FLUENTD, ['--dry-run', '-c', 'compose/fluentd/fluent.conf'], { stdio: 'ignore', timeout: 60_000 }).status === 0
+    ? undefined
+    : `no fluentd with fluent-plugin-elasticsearch here (\`${FLUENTD} --dry-run -c compose/fluentd/fluent.conf\` failed); install fluentd 1.19, fluent-plugin-elasticsearch 5.4 and the elasticsearch gem 8.x, or set TUTORIAL_FLUENTD to its executable`;
 
 const WORKSHOP_BASE =
   /ARG PYTHON_IMAGE=(\S+)/.exec(readFileSync('workshop/image/Dockerfile', 'utf8'))?.[1] ?? 'python:3.12.11-slim-bookworm';
@@ -113,6 +121,13 @@ const TIERS: Tier[] = [
   { name: 'integration/search', missing: all(needVenv('import fluent'), needElasticsearch), command: vitest('search') },
   { name: 'integration/python', missing: needVenv('import yaml, fluent'), command: vitest('python') },
   {
+    // The fluentd chapter against a real fluentd: no registry here has it, so only on request.
+    name: 'fluentd-real',
+    optIn: 'TUTORIAL_REAL_FLUENTD',
+    missing: all(needVenv('import fluent'), needElasticsearch, needRealFluentd),
+    command: ['npx', 'vitest', 'run', '--project', 'fluentd-real'],
+  },
+  {
     name: 'e2e',
     missing: () =>
       existsSync(testEnv.chromium)
@@ -140,13 +155,18 @@ const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',').map((s) => s.trim());
 const tiers = only ? TIERS.filter((t) => only.includes(t.name)) : TIERS;
 const ci = Boolean(process.env.CI);
-const results: { name: string; outcome: 'passed' | 'failed' | 'skipped'; seconds: number; note?: string }[] = [];
+const results: { name: string; outcome: 'passed' | 'failed' | 'skipped' | 'opt-in'; seconds: number; note?: string }[] = [];
 
 for (const tier of tiers) {
   const existsDir = tier.name.startsWith('integration/') ? existsSync(join('tests', tier.name)) : true;
   if (!existsDir) {
     results.push({ name: tier.name, outcome: 'failed', seconds: 0, note: `tests/${tier.name} has no tests` });
     console.error(`\n✗ ${tier.name}: tests/${tier.name} has no tests`);
+    continue;
+  }
+  if (tier.optIn && process.env[tier.optIn] !== '1') {
+    console.log(`\n- ${tier.name}: opt-in, not run (set ${tier.optIn}=1 to run it)`);
+    results.push({ name: tier.name, outcome: 'opt-in', seconds: 0 });
     continue;
   }
   const why = tier.missing?.();
@@ -165,7 +185,7 @@ for (const tier of tiers) {
 
 console.log('\nTiers:');
 for (const r of results) {
-  const mark = r.outcome === 'passed' ? '✓' : r.outcome === 'skipped' ? '-' : '✗';
+  const mark = r.outcome === 'passed' ? '✓' : r.outcome === 'failed' ? '✗' : '-';
   console.log(`  ${mark} ${r.name.padEnd(22)} ${r.outcome.padEnd(8)} ${r.seconds}s${r.note ? `  (${r.note})` : ''}`);
 }
 const count = (o: string) => results.filter((r) => r.outcome === o).length;
