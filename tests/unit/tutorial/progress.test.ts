@@ -104,6 +104,8 @@ describe('ProgressStore', () => {
     expect(warnings[0]).toMatch(/its format version is 3, not 2/);
   });
 
+  // Up to 60 s: three tsx processes start here, which alone can take more than the default 5 s on a
+  // loaded 2-core machine (it did at a load average of 17).
   it('never leaves a torn file when the writing process is killed mid-write', async () => {
     const dir = stateDir();
     const script = join(dir, 'writer.mts');
@@ -139,7 +141,7 @@ for (let i = 0; ; i++) {
       ProgressStore.open(dir, (m) => warnings.push(m));
       expect(warnings).toEqual([]);
     }
-  });
+  }, 60_000);
 
   it('stays whole when two processes write at once (the last writer wins)', async () => {
     const dir = stateDir();
