@@ -392,8 +392,13 @@ export class MemorySampler {
   }
 
   start(): void {
+    let busy = false;
+    // A sample of six containers can take longer than a second on a busy machine: skip a tick
+    // then instead of queueing samples behind each other.
     this.timer ??= setInterval(() => {
-      this.pending = this.pending.then(() => this.sample());
+      if (busy) return;
+      busy = true;
+      this.pending = this.pending.then(() => this.sample()).finally(() => (busy = false));
     }, 1000);
   }
 
