@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pinnedImages } from './compose/stack.ts';
+import { pinnedImages, stackImages } from './compose/stack.ts';
 import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
 
 interface Tier {
@@ -36,18 +36,18 @@ const needDocker = () => {
   return undefined;
 };
 
-/** The compose tier: Docker as above, the pinned base images (real or stand-ins), mlflow in the venv, root. */
-const needComposeTier = () => {
+/**
+ * The compose tier and the self-test: Docker as above, every image of the stack (real, or the
+ * stand-ins of tests/services/stack-images.sh and its neighbours), mlflow and fluent-logger in the venv.
+ */
+const needStack = () => {
   const docker = needDocker();
   if (docker) return docker;
-  const { python, postgres } = pinnedImages();
-  if (!run('docker', ['image', 'inspect', python]))
-    return `the base image ${python} is missing and no registry is reachable; \`bash tests/services/debian-base.sh ${python}\` tags a local stand-in`;
-  if (!run('docker', ['image', 'inspect', postgres]))
-    return `the image ${postgres} is missing and no registry is reachable; \`bash tests/services/postgres-image.sh\` builds a local stand-in`;
-  if (!(hasVenv() && run(venvBin('python'), ['-c', 'import mlflow'])))
-    return `the test virtualenv at ${testEnv.venv} with mlflow is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
-  if (process.getuid?.() !== 0) return "publishing MLflow's port from the stack's network namespace needs root (setns), as Docker does";
+  for (const [what, image] of Object.entries(stackImages()))
+    if (!run('docker', ['image', 'inspect', image]))
+      return `the image ${image} (${what}) is missing and no registry is reachable; \`bash tests/services/stack-images.sh\` builds the stand-ins (with debian-base.sh ${pinnedImages().python} and postgres-image.sh)`;
+  if (!(hasVenv() && run(venvBin('python'), ['-c', 'import mlflow, fluent'])))
+    return `the test virtualenv at ${testEnv.venv} with mlflow and fluent-logger is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
   return undefined;
 };
 
@@ -129,8 +129,8 @@ const TIERS: Tier[] = [
     command: vitest('shells'),
   },
   { name: 'integration/docker', missing: needDocker, command: vitest('docker') },
-  // MLflow and PostgreSQL built and run under compose/docker-compose.yml (tests/compose/).
-  { name: 'compose', missing: needComposeTier, command: ['npx', 'vitest', 'run', '--project', 'compose'] },
+  // The whole stack built and run under compose/docker-compose.yml (tests/compose/).
+  { name: 'compose', missing: needStack, command: ['npx', 'vitest', 'run', '--project', 'compose'] },
   { name: 'integration/mlflow', missing: all(needVenv('import mlflow, psycopg2'), needPostgres), command: vitest('mlflow') },
   {
     name: 'integration/dvc',
@@ -161,7 +161,7 @@ const TIERS: Tier[] = [
   },
   {
     name: 'self-test',
-    missing: all(needVenv('import mlflow, dvc, fluent'), needPostgres),
+    missing: all(needVenv('import mlflow, dvc, fluent'), needStack),
     command: ['npx', 'tsx', 'tests/self-test.ts'],
   },
 ];

@@ -1,15 +1,15 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { pollUntil } from '../helpers/net.ts';
+import { freePort, pollUntil } from '../helpers/net.ts';
 
 /**
  * The compose tier's machinery, shared with bench/stack-memory.ts: the real
  * compose/docker-compose.yml with tests/compose/override.yml on top, under a compose project of
- * its own (never the learner's `dstack`), the services' state from Docker, their memory from
- * their cgroups, and MLflow's published port (tests/compose/publish-port.py).
+ * its own (never the learner's `dstack`), with host ports of its own (the file's own ES_PORT,
+ * MLFLOW_PORT, ... variables), the services' state from Docker and their memory from their cgroups.
  */
 
 const run = promisify(execFile);
@@ -17,9 +17,8 @@ const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const REAL_FILE = join(ROOT, 'compose', 'docker-compose.yml');
 export const OVERRIDE_FILE = join(ROOT, 'tests', 'compose', 'override.yml');
-export const PUBLISHER = join(ROOT, 'tests', 'compose', 'publish-port.py');
-/** The image of the override's namespace holder (tests/services/docker-image.sh makes it). */
-export const NETNS_IMAGE = process.env.TEST_DOCKER_IMAGE ?? 'tutorial-test/busybox:1';
+/** The tests' own busybox image (tests/services/docker-image.sh makes it). */
+export const BUSYBOX_IMAGE = process.env.TEST_DOCKER_IMAGE ?? 'tutorial-test/busybox:1';
 
 /** compose/.env as KEY → value (KEY=VALUE lines, # comments; no quotes are used there). */
 export function composeEnv(): Record<string, string> {
@@ -36,6 +35,36 @@ export function pinnedImages(): { python: string; postgres: string } {
   const env = composeEnv();
   return { python: `python:${env.PYTHON_IMAGE_TAG}`, postgres: env.POSTGRES_IMAGE! };
 }
+
+/**
+ * Every image the compose file pulls or builds FROM, by the names compose/.env gives them: on this
+ * machine each is a stand-in (tests/services/stack-images.sh, debian-base.sh, postgres-image.sh).
+ */
+export function stackImages(): Record<string, string> {
+  const env = composeEnv();
+  return {
+    elasticsearch: `docker.elastic.co/elasticsearch/elasticsearch:${env.ELASTIC_VERSION}`,
+    kibana: `docker.elastic.co/kibana/kibana:${env.ELASTIC_VERSION}`,
+    'fluentd (base of its build)': `fluent/fluentd:${env.FLUENTD_IMAGE_TAG}`,
+    postgres: env.POSTGRES_IMAGE!,
+    'mlflow (base of its build)': `python:${env.PYTHON_IMAGE_TAG}`,
+    adminer: env.ADMINER_IMAGE!,
+  };
+}
+
+/**
+ * Compose builds with Docker's classic builder here. This machine's dockerd has no default bridge
+ * (--bridge=none), and BuildKit runs a build step of the real file (no `build.network`) on that
+ * bridge: "network bridge not found". The classic builder runs such a step without a network,
+ * and its cache does not depend on the build's network, so the layers that tests/compose/override.yml
+ * builds with the host's network (pip reaching PyPI) answer the learner's unchanged file, as
+ * a machine with a registry and a default bridge would build it. The self-test sets it too.
+ */
+export const CLASSIC_BUILDER = { DOCKER_BUILDKIT: '0' } as const;
+
+/** The host-port variables of compose/.env, one per published port. */
+export const PORT_VARIABLES = ['ES_PORT', 'KIBANA_PORT', 'FLUENTD_PORT', 'FLUENTD_MONITOR_PORT', 'MLFLOW_PORT', 'ADMINER_PORT'] as const;
+export type PortVariable = (typeof PORT_VARIABLES)[number];
 
 /** The `# REPLACES:` lines of an override file: what it replaces in the real file, one line each. */
 export function replacements(file = OVERRIDE_FILE): string[] {
@@ -64,56 +93,45 @@ export interface ContainerState {
   pid: number;
   memoryLimit: number;
   mounts: { name?: string; destination: string }[];
+  /** The networks the container is attached to, by name. */
+  networks: string[];
 }
 
 /**
- * One compose project of the real file plus overrides, with the environment it interpolates, and
- * MLflow's published port: tests/compose/publish-port.py holds a free port on 127.0.0.1 from the
- * start (so nothing else can take it between choosing and publishing) and forwards it into the
- * stack's network namespace once that exists.
+ * One compose project of the real file plus overrides, with the environment it interpolates: a
+ * free host port for each of the file's port variables (the real file publishes on
+ * 127.0.0.1:${ES_PORT} and so on, as for a learner who moved a port in compose/.env).
  */
 export class TierStack {
   readonly project: string;
   readonly files: string[];
   readonly env: NodeJS.ProcessEnv;
-  /** MLflow's published port on 127.0.0.1 (MLFLOW_PORT). */
-  readonly port: number;
-  private readonly publisher: ChildProcess;
-  private publisherOutput = '';
+  /** The published host ports, by compose/.env variable. */
+  readonly ports: Record<PortVariable, number>;
 
-  private constructor(publisher: ChildProcess, port: number, output: string, opts: { extraFiles?: string[]; project?: string }) {
-    this.publisher = publisher;
-    this.port = port;
-    this.publisherOutput = output;
-    publisher.stdout!.on('data', (d) => (this.publisherOutput += d));
-    publisher.stderr!.on('data', (d) => (this.publisherOutput += d));
+  private constructor(ports: Record<PortVariable, number>, opts: { extraFiles?: string[]; project?: string }) {
+    this.ports = ports;
     this.project = opts.project ?? `dstack-tier-${randomBytes(3).toString('hex')}`;
     this.files = [REAL_FILE, OVERRIDE_FILE, ...(opts.extraFiles ?? [])];
-    // MLFLOW_PORT is the real file's own variable: the published port and --allowed-hosts follow it.
-    this.env = { ...process.env, MLFLOW_PORT: String(port), TIER_NETNS_IMAGE: NETNS_IMAGE };
+    this.env = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...CLASSIC_BUILDER,
+    };
     delete this.env.COMPOSE_FILE;
     delete this.env.COMPOSE_PROJECT_NAME;
   }
 
-  /** Takes a port for MLflow with the venv's `python` running publish-port.py, then names the project. */
-  static async create(python: string, opts: { extraFiles?: string[]; project?: string } = {}): Promise<TierStack> {
-    const child = spawn(python, [PUBLISHER, '5000'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (d: Buffer) => (output += d);
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const port = await pollUntil(
-      () => {
-        if (child.exitCode !== null) throw new Error(`publish-port.py ended with ${child.exitCode}: ${output}`);
-        const m = /^listening (\d+)$/m.exec(output);
-        return m ? Number(m[1]) : undefined;
-      },
-      'publish-port.py to take a port',
-      30_000,
-    );
-    child.stdout.off('data', collect);
-    child.stderr.off('data', collect);
-    return new TierStack(child, port, output, opts);
+  /** MLflow's published port on 127.0.0.1 (MLFLOW_PORT). */
+  get port(): number {
+    return this.ports.MLFLOW_PORT;
+  }
+
+  /** Takes a free host port for each published port, then names the project. */
+  static async create(opts: { extraFiles?: string[]; project?: string } = {}): Promise<TierStack> {
+    const ports = {} as Record<PortVariable, number>;
+    for (const v of PORT_VARIABLES) ports[v] = await freePort();
+    return new TierStack(ports, opts);
   }
 
   /** `docker compose -p <project> -f <real> -f <override>... <args>`; rejects with the output on failure. */
@@ -159,6 +177,7 @@ export class TierStack {
       pid: c.State.Pid,
       memoryLimit: c.HostConfig.Memory,
       mounts: c.Mounts.map((m) => ({ name: m.Name, destination: m.Destination })),
+      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
     };
   }
 
@@ -192,31 +211,8 @@ export class TierStack {
     }
   }
 
-  /**
-   * Starts forwarding 127.0.0.1:port to port 5000 in the namespace held by the `netns` service,
-   * as Docker publishes `127.0.0.1:${MLFLOW_PORT}:5000`.
-   */
-  async publish(): Promise<void> {
-    const holder = await this.state('netns');
-    this.publisher.stdin!.write(`${holder.pid}\n`);
-    await pollUntil(
-      () => {
-        if (this.publisher.exitCode !== null)
-          throw new Error(`publish-port.py ended with ${this.publisher.exitCode}: ${this.publisherOutput}`);
-        return this.publisherOutput.includes('published');
-      },
-      `publish-port.py to forward 127.0.0.1:${this.port}`,
-      30_000,
-    );
-  }
-
-  /** Stops the publisher and removes the project's containers, networks and volumes (not images). */
+  /** Removes the project's containers, networks and volumes (not images). */
   async down(): Promise<void> {
-    if (this.publisher.exitCode === null && this.publisher.signalCode === null) {
-      const ended = new Promise((r) => this.publisher.once('exit', r));
-      this.publisher.kill('SIGTERM');
-      await ended;
-    }
     await this.compose(['down', '--volumes', '--remove-orphans', '--timeout', '10'], 120_000);
   }
 }
@@ -235,6 +231,7 @@ interface DockerInspect {
   State: { Status: string; ExitCode: number; OOMKilled: boolean; Pid: number; Health?: { Status: string } };
   HostConfig: { Memory: number };
   Mounts: { Name?: string; Destination: string }[];
+  NetworkSettings?: { Networks?: Record<string, unknown> };
 }
 
 export function describeState(s: ContainerState): string {
@@ -395,8 +392,13 @@ export class MemorySampler {
   }
 
   start(): void {
+    let busy = false;
+    // A sample of six containers can take longer than a second on a busy machine: skip a tick
+    // then instead of queueing samples behind each other.
     this.timer ??= setInterval(() => {
-      this.pending = this.pending.then(() => this.sample());
+      if (busy) return;
+      busy = true;
+      this.pending = this.pending.then(() => this.sample()).finally(() => (busy = false));
     }, 1000);
   }
 

@@ -1,7 +1,7 @@
 // A fake: Kibana cannot run here (no Elastic images, no registry), so this server answers the few Kibana HTTP APIs the probes use, in Kibana 8/9's shapes.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal } from '../helpers/http-listen.ts';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Listening, listenLocal } from '../helpers/http-listen.ts';
 
 /** What `/api/status` reports: one of Kibana's levels, or `not-ready` (Kibana up, Elasticsearch not reachable yet). */
 export type KibanaFakeState = 'available' | 'degraded' | 'unavailable' | 'critical' | 'not-ready';
@@ -32,8 +32,16 @@ const SUMMARY: Record<Exclude<KibanaFakeState, 'not-ready'>, string> = {
   critical: '1 service is critical: savedObjects',
 };
 
-/** Starts the fake on a free port of 127.0.0.1. */
-export async function startKibana(initial: KibanaFakeState = 'available'): Promise<KibanaFake> {
+/** Where the fake listens and which version it reports (tests/fakes/kibana-server.ts runs it in a container). */
+export interface KibanaFakeOptions {
+  /** Address and port to listen on; by default a free port of 127.0.0.1. */
+  listen?: { host: string; port: number };
+  /** The version `/api/status` reports (default 8.19.3, the version the probes' tests use). */
+  version?: string;
+}
+
+/** Starts the fake on a free port of 127.0.0.1, or where `options.listen` says. */
+export async function startKibana(initial: KibanaFakeState = 'available', options: KibanaFakeOptions = {}): Promise<KibanaFake> {
   let state = initial;
   const dataViews: DataViewListItem[] = [];
 
@@ -50,7 +58,13 @@ export async function startKibana(initial: KibanaFakeState = 'available'): Promi
       const body = {
         name: 'kibana',
         uuid: '5b2de169-2785-441b-ae8c-186a1936b17d',
-        version: { number: '8.19.3', build_hash: 'c0ffee', build_number: 86000, build_snapshot: false, build_flavor: 'traditional' },
+        version: {
+          number: options.version ?? '8.19.3',
+          build_hash: 'c0ffee',
+          build_number: 86000,
+          build_snapshot: false,
+          build_flavor: 'traditional',
+        },
         status: {
           overall: { level, summary: SUMMARY[level] },
           core: {
@@ -91,6 +105,8 @@ export async function startKibana(initial: KibanaFakeState = 'available'): Promi
         });
         return;
       }
+      const override = (body as { override?: unknown }).override === true;
+      if (override) dataViews.splice(0, dataViews.length, ...dataViews.filter((d) => d.title !== spec.title));
       if (dataViews.some((d) => d.title === spec.title)) {
         json(res, 400, { statusCode: 400, error: 'Bad Request', message: `Duplicate data view: ${spec.title}` });
         return;
@@ -128,7 +144,7 @@ export async function startKibana(initial: KibanaFakeState = 'available'): Promi
       res.end(String(err));
     });
   });
-  const { url, close } = await listenLocal(server);
+  const { url, close } = options.listen ? await listenOn(server, options.listen) : await listenLocal(server);
   return {
     url,
     setState: (s) => {
@@ -136,6 +152,17 @@ export async function startKibana(initial: KibanaFakeState = 'available'): Promi
     },
     dataViews,
     close,
+  };
+}
+
+async function listenOn(server: Server, at: { host: string; port: number }): Promise<Listening> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, resolve);
+  });
+  return {
+    url: `http://${at.host}:${at.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Starts a Docker engine for the test tiers when none answers: host networking only
-# (no bridge, no iptables), so test containers talk only to 127.0.0.1.
+# Starts a Docker engine for the test tiers when none answers: no default bridge and no iptables
+# rules (containers get no route out of this machine, and the host's firewall is left alone).
+# User-defined bridge networks still work with these flags (a compose project's own network, its
+# services reaching each other by name), and Docker publishes ports on 127.0.0.1 with its
+# userland proxy (docker-proxy), which needs no iptables: the compose tier and the self-test rely
+# on both. Containers run without a network, with the host's, or on such a network.
 set -euo pipefail
 if docker info >/dev/null 2>&1; then echo "dockerd: already running"; exit 0; fi
 command -v dockerd >/dev/null || { echo "dockerd: not installed (apt-get install docker.io)" >&2; exit 1; }
