@@ -40,6 +40,20 @@ export function removeStalePyenvLock(env: NodeJS.ProcessEnv, o: { now?: number; 
   return said.length > 0 ? said.join(' ') : undefined;
 }
 
+/**
+ * How long pyenv's rehash waits for its lock in the tutorial's shells, unless the learner set
+ * PYENV_REHASH_TIMEOUT: pyenv's own default is 60 s, and a lock that a shell killed mid-rehash
+ * leaves behind after this shell started (which removeStalePyenvLock cannot see coming) would hold
+ * the prompt for that long. `pyenv init -` runs `pyenv rehash` with its errors hidden, so a rehash
+ * that gives up costs nothing but shims that are refreshed at the next one.
+ */
+export const PYENV_REHASH_WAIT_S = '5';
+
+/** The shell's variables with pyenv's rehash wait bounded (the learner's own setting wins). */
+export function boundPyenvRehashWait(env: NodeJS.ProcessEnv): void {
+  if (env.PYENV_REHASH_TIMEOUT === undefined) env.PYENV_REHASH_TIMEOUT = PYENV_REHASH_WAIT_S;
+}
+
 /** True when a pyenv-rehash runs (`ps` on Linux and macOS alike), or when ps cannot tell. */
 function rehashRuns(): boolean {
   const ps = spawnSync('ps', ['-A', '-o', 'args='], { encoding: 'utf8', timeout: 5000 });

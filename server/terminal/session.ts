@@ -6,7 +6,7 @@ import { recordShell } from './leftovers.ts';
 import { OutputBatcher } from './output-batch.ts';
 import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
-import { removeStalePyenvLock } from './pyenv-lock.ts';
+import { boundPyenvRehashWait, removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
 import type { SessionOptions, SessionSink, ShellExit } from './session-types.ts';
@@ -69,6 +69,7 @@ export class TerminalSession {
     const env: NodeJS.ProcessEnv = { ...options.env, ...launch.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' };
     // Variables of the terminal the server was started from would lie to the shell.
     for (const k of ['TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES', 'STY', 'PROMPT_COMMAND']) delete env[k];
+    boundPyenvRehashWait(env);
     const lockRemoved = removeStalePyenvLock(env);
     this.#shell = spawnShell({ file: launch.file, args: launch.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
     if (lockRemoved) this.notice(lockRemoved);

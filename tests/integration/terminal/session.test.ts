@@ -141,6 +141,14 @@ describe('Flow control, UTF-8, resize and long input', () => {
     await client.close();
   });
 
+  it("gives pyenv's rehash 5 s for its lock, not 60 (a lock a killed shell leaves would hold the prompt)", async () => {
+    const client = await TestClient.open(server);
+    await client.attach('term-a');
+    expect(process.env.PYENV_REHASH_TIMEOUT).toBeUndefined();
+    expect(await client.run('echo "[$PYENV_REHASH_TIMEOUT]"')).toContain('[5]');
+    await client.close();
+  });
+
   it('a pasted 10 KB script with a 5,000-character line arrives whole', async () => {
     const client = await TestClient.open(server);
     await client.attach('term-a');

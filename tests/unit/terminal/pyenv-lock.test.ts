@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeStalePyenvLock } from '../../../server/terminal/pyenv-lock.ts';
+import { boundPyenvRehashWait, PYENV_REHASH_WAIT_S, removeStalePyenvLock } from '../../../server/terminal/pyenv-lock.ts';
 
 const roots: string[] = [];
 /** No pyenv-rehash runs (on this machine other tests' shells may run one at any time). */
@@ -54,5 +54,20 @@ describe("pyenv's rehash lock left by a killed shell", () => {
     const t = new Date(Date.now() - 60_000);
     utimesSync(join(home, '.pyenv', 'shims', '.pyenv-shim'), t, t);
     expect(removeStalePyenvLock({ HOME: home }, none)).toMatch(/^Removed pyenv's rehash lock/);
+  });
+});
+
+describe("pyenv's rehash wait in the tutorial's shells", () => {
+  it('is bounded, so a lock left behind after the shell started does not hold its prompt for 60 s', () => {
+    const env: NodeJS.ProcessEnv = { HOME: '/home/learner' };
+    boundPyenvRehashWait(env);
+    expect(env.PYENV_REHASH_TIMEOUT).toBe(PYENV_REHASH_WAIT_S);
+    expect(Number(PYENV_REHASH_WAIT_S)).toBeLessThan(60);
+  });
+
+  it("keeps the learner's own PYENV_REHASH_TIMEOUT", () => {
+    const env: NodeJS.ProcessEnv = { PYENV_REHASH_TIMEOUT: '90' };
+    boundPyenvRehashWait(env);
+    expect(env.PYENV_REHASH_TIMEOUT).toBe('90');
   });
 });
