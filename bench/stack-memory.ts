@@ -170,7 +170,7 @@ const section: Section = {
   ],
   notes: [
     'Job execution on needs about three times the memory: with it MLflow 3 starts a job runner and Huey consumer processes beside the web server; compose/docker-compose.yml turns it off (MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false), which the tutorial never needs.',
-    'Elasticsearch, fluentd, Kibana and adminer are not started by this benchmark; the compose tier (tests/compose/stack.test.ts) runs all six and reports each one\'s peak: see "The whole stack under the compose tier" below. The limits add up to 4.9 GiB; a limit is a ceiling, not a reservation.',
+    'Elasticsearch, fluentd, Kibana and adminer are not started by this benchmark; the compose tier (tests/compose/stack.test.ts) runs all six and reports each one\'s peak: see "The whole stack under the compose tier" below. The limits add up to 5.0 GiB; a limit is a ceiling, not a reservation.',
   ],
 };
 
