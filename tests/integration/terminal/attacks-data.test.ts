@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROGRESS_FILE, ProgressFileSchema, workspaceKey } from '../../../server/tutorial/progress.ts';
+import { attackKit } from '../../helpers/attack-kit.ts';
 import { exited, startCli } from '../../helpers/cli.ts';
 import { pollUntil } from '../../helpers/net.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { TestClient } from '../../helpers/ws-client.ts';
 
 /**
  * The learner's data against damage and accidents on the same machine: a progress file damaged
@@ -19,28 +17,7 @@ import { TestClient } from '../../helpers/ws-client.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'attacks');
 const isRoot = process.getuid?.() === 0;
 
-const cleanup: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function scratch(): string {
-  const d = mkdtempSync(join(tmpdir(), 'attacks-data-'));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-async function server(options: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
-  const s = await startTestServer({ contentDir: FIXTURES, ...options });
-  cleanup.push(() => s.dispose());
-  return s;
-}
-
-async function client(s: TestServer): Promise<TestClient> {
-  const c = await TestClient.open(s);
-  cleanup.push(() => c.close());
-  return c;
-}
+const { cleanup, scratch, server, client } = attackKit('attacks-data', FIXTURES);
 
 /** A tmpfs of 64 KB mounted on a new folder, then filled: a full disk. */
 function fullDisk(): string {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { attackKit } from '../../helpers/attack-kit.ts';
 import { type Cli, connectCli, descendants, exited, sessionMembers, startCli } from '../../helpers/cli.ts';
 import { alive } from '../../helpers/procs.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
@@ -12,16 +12,7 @@ import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
  * the threat it covers; all run the real `npm start` program with real shells.
  */
 
-const cleanup: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function scratch(): string {
-  const d = mkdtempSync(join(tmpdir(), 'lifetime-'));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { cleanup, scratch } = attackKit('lifetime');
 
 /** Kills these processes, if a test failed before they ended. */
 function killOnCleanup(pids: () => number[]): void {

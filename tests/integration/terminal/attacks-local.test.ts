@@ -4,7 +4,6 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -12,18 +11,17 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bootId } from '../../../server/processes.ts';
 import { LOCK_FILE } from '../../../server/state-lock.ts';
 import { PROGRESS_FILE, ProgressFileSchema } from '../../../server/tutorial/progress.ts';
 import { MAX_CONCURRENT_CHECKS } from '../../../server/tutorial/step-controller.ts';
+import { attackKit } from '../../helpers/attack-kit.ts';
 import { childrenOf, exited, startCli } from '../../helpers/cli.ts';
 import { alive } from '../../helpers/procs.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
+import { pollUntil } from '../../helpers/ws-client.ts';
 
 /** The chapters stored in a progress file (of the one workspace these tests use). */
 function storedChapters(text: string) {
@@ -41,28 +39,7 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'attacks');
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 
-const cleanup: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function scratch(): string {
-  const d = mkdtempSync(join(tmpdir(), 'attacks-'));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-async function server(options: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
-  const s = await startTestServer({ contentDir: FIXTURES, ...options });
-  cleanup.push(() => s.dispose());
-  return s;
-}
-
-async function client(s: TestServer): Promise<TestClient> {
-  const c = await TestClient.open(s);
-  cleanup.push(() => c.close());
-  return c;
-}
+const { cleanup, scratch, server, client } = attackKit('attacks', FIXTURES);
 
 describe('state and workspace folders that are not the learner’s own', () => {
   it.skipIf(!isRoot)('a state folder that another user (nobody) created first is refused at start-up, naming it and the fix', async () => {
