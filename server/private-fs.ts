@@ -276,7 +276,8 @@ function writeAll(fd: number, text: string): void {
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
 }
 
-function lstatOrUndefined(path: string) {
+/** lstat, or undefined where nothing is at that path. */
+export function lstatOrUndefined(path: string) {
   try {
     return lstatSync(path);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { accessSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { COMPOSE_DIR, WORKSPACE_FOLDER, WORKSPACE_TEMPLATE } from './paths.ts';
-import { ensurePrivateFolder } from './private-fs.ts';
+import { ensurePrivateFolder, lstatOrUndefined } from './private-fs.ts';
 
 export interface PrepareOptions {
   /** The template folder (default: the repository's workspace/). */
@@ -86,15 +86,6 @@ function makeFolder(dest: string, src: string, warn: (m: string) => void): boole
 function inside(path: string, root: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 /** The learner's virtualenv: `.venv` in the workspace, made by a chapter. */
