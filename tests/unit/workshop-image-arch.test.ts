@@ -37,7 +37,9 @@ describe('workshop/image/arch.py: the architecture the image is built for, as ea
 
   it("without TARGETARCH (the legacy builder sets none) takes dpkg's answer, else the kernel's", () => {
     const pick = (dpkg: string, machine: string) =>
-      python(`import arch; print(arch.build_arch(env={}, dpkg=lambda: ${JSON.stringify(dpkg)}, machine=lambda: ${JSON.stringify(machine)}))`);
+      python(
+        `import arch; print(arch.build_arch(env={}, dpkg=lambda: ${JSON.stringify(dpkg)}, machine=lambda: ${JSON.stringify(machine)}))`,
+      );
     expect(pick('arm64', 'x86_64').stdout.trim()).toBe('arm64');
     expect(pick('amd64', 'aarch64').stdout.trim()).toBe('amd64');
     expect(pick('', 'aarch64').stdout.trim()).toBe('arm64');
