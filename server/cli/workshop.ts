@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run workshop -- <command> [options]
                                  listen on ADDR instead of 127.0.0.1 (other machines reach the
                                  login page; put HTTPS in front, see docs/workshop.md)
              --mem-limit SIZE    memory of each workspace (default 2G)
-             --engine-mem-limit SIZE  memory of each learner's Docker engine (default 4G)
+             --engine-mem-limit SIZE  memory of each learner's Docker engine (default 6G)
              --no-engine         no Docker engine per learner
              --cull-timeout S    stop a workspace idle for S seconds (default 3600)
              --network NAME      the workspaces' Docker network (default host)
@@ -56,7 +56,7 @@ const OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
   'i-understand-this-is-public': { type: 'boolean', default: false },
   'mem-limit': { type: 'string', default: '2G' },
-  'engine-mem-limit': { type: 'string', default: '4G' },
+  'engine-mem-limit': { type: 'string', default: '6G' },
   'no-engine': { type: 'boolean', default: false },
   'cull-timeout': { type: 'string', default: '3600' },
   'cull-every': { type: 'string' },

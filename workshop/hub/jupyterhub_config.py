@@ -110,7 +110,7 @@ c.DockerSpawner.notebook_dir = "/home/learner"
 c.DockerSpawner.extra_create_kwargs = lambda spawner: {"labels": spawner._labels()}
 engine = env("WORKSHOP_ENGINE", "1") == "1"
 c.WorkshopSpawner.engine = engine
-c.WorkshopSpawner.engine_mem_limit = env("WORKSHOP_ENGINE_MEM_LIMIT", "4G")
+c.WorkshopSpawner.engine_mem_limit = env("WORKSHOP_ENGINE_MEM_LIMIT", "6G")
 if engine:
     c.DockerSpawner.volumes["{prefix}-{username}-engine-socket"] = "/run/learner-docker"
 if network == "host":

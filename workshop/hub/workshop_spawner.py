@@ -53,7 +53,7 @@ LABEL = "tutorial.workshop"
 class WorkshopSpawner(DockerSpawner):
     engine = Bool(True, config=True, help="Run the learner's own Docker engine in a privileged sidecar.")
     engine_image = Unicode("", config=True, help="Image of the engine sidecar (default: the workspace image).")
-    engine_mem_limit = Unicode("4G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
+    engine_mem_limit = Unicode("6G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
     engine_args = List(Unicode(), config=True, help="Extra dockerd arguments.")
     engine_privileged = Unicode(
         "auto",

