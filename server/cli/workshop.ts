@@ -208,7 +208,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   }
   if (values.engine === 'privileged' && !values['no-engine']) {
     err(
-      "Warning: --engine privileged runs each learner's Docker engine as root in a privileged container: with `docker run --privileged -v /:/host` any learner reads and writes this machine's disks, the hub's secrets and every other learner's files.\n",
+      "Warning: --engine privileged runs each learner's Docker engine as root in a privileged container: a learner who runs `docker run --privileged` and mounts the host's disk in it reads and writes this machine's disks, the hub's secrets and every other learner's files.\n",
     );
   }
   const connectIp = values.network === 'host' ? undefined : await dockerNetworkGateway(values.network, out);
