@@ -20,6 +20,7 @@ import {
   writePrivate,
 } from './workshop/hub.ts';
 import { BASE_IMAGE, buildImage, IMAGE_REPOSITORY, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
+import { ensureSeed } from './workshop/seed.ts';
 
 /**
  * `npm run workshop -- up | status | down | build`: workshop mode on one machine with Docker
@@ -38,7 +39,14 @@ const USAGE = `Usage: npm run workshop -- <command> [options]
                                  login page; put HTTPS in front, see docs/workshop.md)
              --mem-limit SIZE    memory of each workspace (default 2G)
              --engine-mem-limit SIZE  memory of each learner's Docker engine (default 6G)
+             --engine MODE       each learner's Docker engine: rootless (default: dockerd as
+                                 the learner's uid in a user namespace, its root is not the
+                                 host's) or privileged (dockerd as root in a privileged sidecar:
+                                 GIVES EVERY LEARNER ROOT ON THIS MACHINE, its disks and every
+                                 other learner's files; only where every learner may have that)
              --no-engine         no Docker engine per learner
+             --no-image-seed     do not load the stack's images into each learner's engine
+                                 (by default up saves them once and every engine loads them)
              --cull-timeout S    stop a workspace idle for S seconds (default 3600)
              --network NAME      the workspaces' Docker network (default host)
              --image NAME        run this workspace image instead of building one
@@ -58,6 +66,8 @@ const OPTIONS = {
   'mem-limit': { type: 'string', default: '2G' },
   'engine-mem-limit': { type: 'string', default: '6G' },
   'no-engine': { type: 'boolean', default: false },
+  engine: { type: 'string', default: 'rootless' },
+  'no-image-seed': { type: 'boolean', default: false },
   'cull-timeout': { type: 'string', default: '3600' },
   'cull-every': { type: 'string' },
   network: { type: 'string', default: 'host' },
@@ -97,6 +107,10 @@ export async function main(argv: string[], out: Out = toStdout, err: Out = toStd
     err(
       `--host ${values.host} lets other machines reach the hub's login page. Learners' passwords are then all that stands between the network and a shell in each workspace. Put HTTPS in front (docs/workshop.md) and add --i-understand-this-is-public to go on.\n`,
     );
+    return 2;
+  }
+  if (values.engine !== 'rootless' && values.engine !== 'privileged') {
+    err(`--engine takes rootless or privileged, not "${values.engine}" (docs/workshop.md says what each keeps apart).\n`);
     return 2;
   }
   if ((await run('docker', ['info', '--format', '{{.ServerVersion}}'])).code !== 0) {
@@ -192,6 +206,11 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   if (!LOOPBACK.has(host)) {
     err(`Warning: the hub listens on ${host}:${port}; anyone who reaches it sees the login page.\n`);
   }
+  if (values.engine === 'privileged' && !values['no-engine']) {
+    err(
+      "Warning: --engine privileged runs each learner's Docker engine as root in a privileged container: a learner who runs `docker run --privileged` and mounts the host's disk in it reads and writes this machine's disks, the hub's secrets and every other learner's files.\n",
+    );
+  }
   const connectIp = values.network === 'host' ? undefined : await dockerNetworkGateway(values.network, out);
   const image = await ensureImage(values, out, stateDir);
   const venv = await ensureHubVenv((s) => out(`${s}\n`));
@@ -199,6 +218,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   accountsFor(stateDir, learners);
   const cliToken = randomBytes(24).toString('hex');
   const engine = !values['no-engine'];
+  const seed = engine && !values['no-image-seed'] ? await ensureSeed((s) => out(`${s}\n`)) : undefined;
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${displayHost}:${port}/`;
   const env: Record<string, string> = {
@@ -214,6 +234,8 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     WORKSHOP_PULL_POLICY: values.image ? 'ifnotpresent' : 'never',
     WORKSHOP_NETWORK: values.network,
     WORKSHOP_ENGINE: engine ? '1' : '0',
+    WORKSHOP_ENGINE_MODE: values.engine,
+    ...(seed ? { WORKSHOP_ENGINE_SEED: seed.dir } : {}),
     WORKSHOP_MEM_LIMIT: values['mem-limit'],
     WORKSHOP_ENGINE_MEM_LIMIT: values['engine-mem-limit'],
     WORKSHOP_CULL_TIMEOUT: String(cull),
@@ -256,7 +278,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   }
   out(`\nThe workshop hub is ready at ${url}\n`);
   out(
-    `Workspaces: ${image}, ${values['mem-limit']} each${engine ? `, each with its own Docker engine (${values['engine-mem-limit']})` : ''}; idle ones stop after ${cull} s.\n`,
+    `Workspaces: ${image}, ${values['mem-limit']} each${engine ? `, each with its own ${values.engine} Docker engine (${values['engine-mem-limit']})` : ''}; idle ones stop after ${cull} s.\n`,
   );
   printAccounts(out, url, stateDir);
   out('Stop everything with: npm run workshop -- down\n');

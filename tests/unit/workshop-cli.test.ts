@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stackImages } from '../../server/cli/workshop/seed.ts';
 import { main } from '../../server/cli/workshop.ts';
+import { REPO_ROOT } from '../../server/paths.ts';
 import { runMain } from '../helpers/cli.ts';
 
 /** Runs `npm run workshop -- ...` in this process (only what is decided before Docker is asked). */
@@ -31,5 +35,28 @@ describe('npm run workshop', () => {
     const r = await workshop(['status', '--name', 'My Class']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('cannot name containers');
+  });
+
+  it('takes --engine rootless or privileged only, and its help says what privileged gives away', async () => {
+    const r = await workshop(['up', '--engine', 'root']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--engine takes rootless or privileged, not "root"');
+    const help = await workshop(['--help']);
+    expect(help.out).toMatch(/--engine MODE[\s\S]*GIVES EVERY LEARNER ROOT ON THIS MACHINE/);
+  });
+
+  it("seeds the learners' engines with the images the stack pulls and the ones its builds start FROM", () => {
+    const env = readFileSync(join(REPO_ROOT, 'compose', '.env'), 'utf8');
+    const val = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(env)?.[1];
+    expect(stackImages()).toEqual(
+      [
+        `docker.elastic.co/elasticsearch/elasticsearch:${val('ELASTIC_VERSION')}`,
+        `docker.elastic.co/kibana/kibana:${val('ELASTIC_VERSION')}`,
+        `fluent/fluentd:${val('FLUENTD_IMAGE_TAG')}`,
+        `${val('POSTGRES_IMAGE')}`,
+        `python:${val('PYTHON_IMAGE_TAG')}`,
+        `${val('ADMINER_IMAGE')}`,
+      ].sort(),
+    );
   });
 });

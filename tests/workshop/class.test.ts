@@ -7,12 +7,13 @@
  * reachable that name is a local Debian 12 stand-in (tests/services/debian-base.sh).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_IMAGE } from '../../server/cli/workshop/image.ts';
+import { stackImages } from '../../server/cli/workshop/seed.ts';
 import { chromiumLaunch } from '../helpers/env.ts';
 import { pollUntil } from '../helpers/net.ts';
 import {
@@ -52,7 +53,8 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     }
     const up = await runWorkshop(['up', '--learners', '2', '--state', stateDir, '--name', name, '--mem-limit', '2G']);
     upOutput = up.out;
-    for (const line of up.out.split('\n')) if (/^(Built|Building|Installing|Removed)/.test(line)) say(line);
+    for (const line of up.out.split('\n'))
+      if (/^(Built|Building|Installing|Removed|Images for|Saved|The image seed|Fetched|Not available)/.test(line)) say(line);
     expect(up.err, up.out).not.toMatch(/failed|error/i);
     expect(up.code, `${up.out}\n${up.err}`).toBe(0);
     hub = hubFrom(stateDir, up.out);
@@ -215,6 +217,108 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     expect(ids[0]).not.toBe(ids[1]);
     const host = (await docker(['info', '--format', '{{.ID}}'])).stdout.trim();
     expect(ids).not.toContain(host);
+  });
+
+  // --- 24b: the rootless engine and the image seed ---------------------------------------------
+
+  /** Runs the Docker CLI in a learner's workspace, as the learner: their socket, their engine. */
+  const learnerDocker = (learner: string, args: string[]) => docker(['exec', '-u', 'learner', container(learner), 'docker', ...args]);
+
+  it("each learner's engine is rootless: not privileged, the learner's uid, three capabilities", async () => {
+    for (const l of ['learner-1', 'learner-2']) {
+      const info = await learnerDocker(l, ['info', '--format', '{{json .SecurityOptions}}']);
+      expect(info.stdout, info.stderr).toContain('name=rootless');
+      const engine = JSON.parse((await docker(['inspect', `${container(l)}-engine`])).stdout)[0];
+      expect(engine.HostConfig.Privileged).toBe(false);
+      expect(engine.Config.User).toBe('1000:1000');
+      expect(engine.HostConfig.CapDrop).toEqual(['ALL']);
+      expect([...engine.HostConfig.CapAdd].sort()).toEqual(['SETFCAP', 'SETGID', 'SETUID']);
+      expect(engine.Config.Labels['tutorial.workshop.privileges']).toBe('rootless');
+    }
+  });
+
+  it("the image seed: up saved the stack's images once, and learner 2's compose up pulls nothing from outside", async () => {
+    expect(upOutput).toMatch(/^Images for the learners' engines: found on this machine: .+\.$/m);
+    expect(upOutput).toMatch(/^(Saved \d+ images|The image seed .* is up to date)/m);
+    const present = await learnerDocker('learner-2', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
+    for (const image of stackImages()) expect(present.stdout.split('\n'), `${image} in learner 2's engine`).toContain(image);
+    // Compose creates the stack's pulled services in learner 2's engine; the engine's own event log
+    // says whether it pulled anything (no registry answers here, so a pull would also fail).
+    const since = (await docker(['exec', container('learner-2'), 'date', '+%s'])).stdout.trim();
+    const compose = ['compose', '-p', 'seedcheck', '-f', '/opt/tutorial/compose/docker-compose.yml'];
+    const created = await learnerDocker('learner-2', [...compose, 'up', '--no-start', 'elasticsearch', 'kibana', 'postgres', 'adminer']);
+    expect(created.code, created.stderr).toBe(0);
+    const until = (await docker(['exec', container('learner-2'), 'date', '+%s'])).stdout.trim();
+    const events = await learnerDocker('learner-2', [
+      'events',
+      '--since',
+      since,
+      '--until',
+      String(Number(until) + 1),
+      '--format',
+      '{{.Type}} {{.Action}} {{.Actor.ID}}',
+    ]);
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout).toMatch(/^container create /m);
+    expect(events.stdout).not.toMatch(/^image pull /m);
+    expect((await learnerDocker('learner-2', [...compose, 'down', '--volumes'])).code).toBe(0);
+  });
+
+  it("a learner's engine cannot read the host's files or another learner's volume", async () => {
+    // A file on the host, and a volume in learner 1's engine, each with a secret of its own.
+    const hostSecret = randomBytes(8).toString('hex');
+    // The secret is the file's content: its path shows in the error of a `cat` that fails.
+    const hostFile = join(stateDir, 'host-secret');
+    writeFileSync(hostFile, `${hostSecret}\n`);
+    const volumeSecret = `learner1-secret-${randomBytes(8).toString('hex')}`;
+    const img = 'python:3.12.11-slim-bookworm';
+    expect((await learnerDocker('learner-1', ['volume', 'create', 'wstest-secret'])).code).toBe(0);
+    const planted = await learnerDocker('learner-1', ['run', '--rm', '-v', 'wstest-secret:/v', img, 'touch', `/v/${volumeSecret}`]);
+    expect(planted.code, planted.stderr).toBe(0);
+    const { dev } = statSync(hostFile);
+    const [major, minor] = [(dev >>> 8) & 0xfff, (dev & 0xff) | ((dev >>> 12) & 0xfff00)];
+    const find = `find /host /x -path /host/proc -prune -o -path /host/sys -prune -o -name '${volumeSecret}' -print 2>/dev/null`;
+    const mounts = ['-v', '/:/host', '-v', '/var/lib/docker:/x'];
+    const everyCapability = ['--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined'];
+    // [what, docker run's flags, the script, whether the engine may refuse to start it at all]
+    const attempts: [string, string[], string, boolean][] = [
+      // A privileged container cannot even start in a rootless engine here: runc's fresh sysfs
+      // would be writable, and the sidecar's own /sys is read-only.
+      ['docker run --privileged -v /:/host', ['--privileged', ...mounts], `cat /host${hostFile}; ${find}; echo searched`, true],
+      // The same mounts without --privileged start, and what they show is the sidecar's files.
+      [
+        'docker run -v /:/host -v /var/lib/docker:/x, every capability',
+        [...everyCapability, ...mounts],
+        `cat /host${hostFile}; ${find}; test -x /host/usr/local/bin/learner-engine && echo searched`,
+        false,
+      ],
+      ['docker run --pid host', ['--pid', 'host', ...everyCapability], `cat /proc/1/root${hostFile}; echo done`, false],
+      [
+        `a device node of the host's disk (${major}:${minor}), mounted`,
+        everyCapability,
+        `mknod /tmp/disk b ${major} ${minor} && mkdir -p /mnt/disk && mount /tmp/disk /mnt/disk && cat /mnt/disk${hostFile}; umount /mnt/disk; echo done`,
+        false,
+      ],
+    ];
+    for (const [what, flags, script, mayRefuse] of attempts) {
+      const r = await learnerDocker('learner-2', ['run', '--rm', ...flags, img, 'sh', '-c', script]);
+      say(`learner 2's engine, ${what}: ${r.code === 0 ? 'ran, and saw no secret' : `refused (${r.stderr.trim().split('\n').pop()})`}`);
+      if (!(mayRefuse && r.code !== 0)) expect(r.stdout, `${what}: ${r.stderr}`).toMatch(/(searched|done)\n?$/);
+      expect(r.stdout + r.stderr, what).not.toContain(hostSecret);
+      expect(r.stdout + r.stderr, what).not.toContain(volumeSecret);
+    }
+    // Learner 1's own engine does see its volume: the search above would have found it there.
+    const own = await learnerDocker('learner-1', [
+      'run',
+      '--rm',
+      '-v',
+      'wstest-secret:/x',
+      img,
+      'sh',
+      '-c',
+      `find /x -name '${volumeSecret}'`,
+    ]);
+    expect(own.stdout).toContain(volumeSecret);
   });
 
   it("a learner whose engine is not running is told so by the tutorial's Docker preflight", async () => {

@@ -1,5 +1,6 @@
 """DockerSpawner for workshop mode: one workspace container per learner, and beside it the
-learner's own Docker engine (a privileged Docker-in-Docker sidecar), never the host's socket.
+learner's own Docker engine (a Docker-in-Docker sidecar, rootless unless the workshop asks for a
+privileged one), never the host's socket.
 
 What it adds to DockerSpawner (jupyterhub/dockerspawner):
 
@@ -13,8 +14,15 @@ What it adds to DockerSpawner (jupyterhub/dockerspawner):
   engine's Unix socket, shared by both containers: with host networking a TCP port would be
   shared with every other learner).
 - The engine sidecar ``<prefix>-<name>-engine``, started from the workspace image
-  (``learner-engine``, workshop/image/learner-engine.sh). With host networking it shares the
-  host's network and leaves it alone (``--bridge=none --iptables=false``); on a Docker network
+  (``learner-engine``, workshop/image/learner-engine.sh). ``engine_mode = "rootless"`` (the
+  default): dockerd runs as the learner's uid in a user namespace (rootlesskit), in a sidecar
+  without privileges (see _rootless_host_config); its storage is ``<prefix>-<name>-engine-rootless``.
+  ``engine_mode = "privileged"``: dockerd runs as root in a privileged sidecar, and whoever has
+  its socket is root on the host; its storage is ``<prefix>-<name>-engine``. With
+  ``engine_seed`` (a host folder with images.tar and id, which ``npm run workshop -- up`` saves)
+  each engine loads the class's images once, before the workspace starts.
+  A privileged engine with host networking shares the host's network and leaves it alone
+  (``--bridge=none --iptables=false``); a rootless one has its own (slirp4netns). On a Docker network
   it joins the workspace's network namespace, like a sidecar in a Kubernetes pod, and has its
   own bridge there. If it cannot start, the workspace starts anyway and the tutorial's preflight
   says that no engine answers.
@@ -29,6 +37,8 @@ from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, List, Unicode, default
 
 SOCKET_DIR = "/run/learner-docker"
+SEED_DIR = "/run/image-seed"
+LEARNER_UID = "1000:1000"
 # The capabilities Docker knows by name (docker 20.10 and later), in kernel order.
 CAPABILITIES = (
     "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
@@ -51,14 +61,27 @@ LABEL = "tutorial.workshop"
 
 
 class WorkshopSpawner(DockerSpawner):
-    engine = Bool(True, config=True, help="Run the learner's own Docker engine in a privileged sidecar.")
+    engine = Bool(True, config=True, help="Run the learner's own Docker engine in a sidecar.")
+    engine_mode = Unicode(
+        "rootless",
+        config=True,
+        help="""How the learner's engine runs: "rootless" (dockerd as the learner's uid in a user
+        namespace, in a sidecar with no privileges: the engine's root is not the host's) or
+        "privileged" (dockerd as root in a privileged sidecar: whoever has the socket is root on
+        the host, can mount its disks and read every other learner's files).""",
+    )
+    engine_seed = Unicode(
+        "",
+        config=True,
+        help="A host folder with images.tar (docker save) and id: loaded into each learner's engine once.",
+    )
     engine_image = Unicode("", config=True, help="Image of the engine sidecar (default: the workspace image).")
     engine_mem_limit = Unicode("6G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
     engine_args = List(Unicode(), config=True, help="Extra dockerd arguments.")
     engine_privileged = Unicode(
         "auto",
         config=True,
-        help="""How the engine sidecar gets its privileges: "privileged" (docker run --privileged),
+        help="""With engine_mode "privileged", how the sidecar gets its privileges: "privileged" (docker run --privileged),
         "capabilities" (every capability the host can grant, one by one, with seccomp, AppArmor
         and the masked /proc paths lifted: for hosts whose capability bounding set lacks one that
         --privileged asks for, where runc fails with "unable to apply caps"), or "auto" (the
@@ -71,7 +94,9 @@ class WorkshopSpawner(DockerSpawner):
     def _default_engine_args(self):
         # With host networking the engine shares the host's network namespace: it must not make a
         # bridge or touch iptables there. Its containers use host networking too.
-        return ["--bridge=none", "--iptables=false", "--ip6tables=false"] if self.host_network else []
+        # A rootless engine has a network namespace of its own (slirp4netns): it keeps its bridge.
+        privileged = self.engine_mode == "privileged"
+        return ["--bridge=none", "--iptables=false", "--ip6tables=false"] if self.host_network and privileged else []
 
     @default("use_internal_ip")
     def _default_use_internal_ip(self):
@@ -101,6 +126,11 @@ class WorkshopSpawner(DockerSpawner):
     @property
     def engine_name(self) -> str:
         return f"{self.container_name}-engine"
+
+    @property
+    def engine_volume(self) -> str:
+        """The engine's storage: apart per mode (a rootless engine's files belong to the learner's uid)."""
+        return f"{self.home_volume}-engine" + ("" if self.engine_mode == "privileged" else "-rootless")
 
     def _labels(self) -> dict:
         return {LABEL: self.workshop, f"{LABEL}.learner": self.user.name, **self.labels}
@@ -143,7 +173,7 @@ class WorkshopSpawner(DockerSpawner):
     # --- volumes and the engine sidecar ---------------------------------------------------
 
     async def _ensure_volumes(self):
-        names = [self.home_volume] + ([f"{self.home_volume}-engine", f"{self.home_volume}-engine-socket"] if self.engine else [])
+        names = [self.home_volume] + ([self.engine_volume, f"{self.home_volume}-engine-socket"] if self.engine else [])
         for name in names:
             try:
                 await self.docker("inspect_volume", name)
@@ -160,19 +190,48 @@ class WorkshopSpawner(DockerSpawner):
             "device_cgroup_rules": ["a *:* rwm"],
         }
 
-    async def _create_and_start_engine(self, network_mode: str, mode: str) -> None:
-        await self._remove_engine()
+    def _rootless_host_config(self, network_mode: str, binds: list) -> dict:
+        """A sidecar without privileges for a rootless engine (learner-engine.sh, ENGINE_MODE=rootless).
+
+        It runs as the learner's uid with no capability but SETUID, SETGID and SETFCAP, which
+        newuidmap and newgidmap (file capabilities in the image) need to write the user
+        namespace's maps; /dev/net/tun for slirp4netns. seccomp and AppArmor are off and /proc is
+        unmasked because rootlesskit makes namespaces and mounts /proc and /sys inside them, which
+        Docker's default profile refuses (unshare, mount) and the kernel refuses under masked
+        /proc paths; none of that needs root on the host, and the uid has none. On cgroup v1 the
+        engine cannot make cgroups: its containers' memory limits are not applied, but they are
+        all processes of this sidecar, whose own memory limit (engine_mem_limit) holds them.
+        """
         host_config = self.client.create_host_config(
             network_mode=network_mode,
-            binds=[
-                f"{self.home_volume}-engine:/var/lib/docker:rw",
-                f"{self.home_volume}-engine-socket:{SOCKET_DIR}:rw",
-            ],
+            binds=[f"{self.engine_volume}:/home/learner/.local/share/docker:rw", *binds],
             mem_limit=self.engine_mem_limit or None,
             auto_remove=False,
-            **self._engine_privileges(mode),
+            cap_drop=["ALL"],
+            cap_add=["SETUID", "SETGID", "SETFCAP"],
+            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+            devices=["/dev/net/tun:/dev/net/tun:rwm"],
         )
-        if mode != "privileged":
+        host_config["MaskedPaths"] = []
+        host_config["ReadonlyPaths"] = []
+        return host_config
+
+    async def _create_and_start_engine(self, network_mode: str, mode: str) -> None:
+        await self._remove_engine()
+        binds = [f"{self.home_volume}-engine-socket:{SOCKET_DIR}:rw"]
+        if self.engine_seed:
+            binds.append(f"{self.engine_seed}:{SEED_DIR}:ro")
+        if mode == "rootless":
+            host_config = self._rootless_host_config(network_mode, binds)
+        else:
+            host_config = self.client.create_host_config(
+                network_mode=network_mode,
+                binds=[f"{self.engine_volume}:/var/lib/docker:rw", *binds],
+                mem_limit=self.engine_mem_limit or None,
+                auto_remove=False,
+                **self._engine_privileges(mode),
+            )
+        if mode not in ("privileged", "rootless"):
             # `--security-opt systempaths=unconfined`: /proc and /sys as a privileged container has them.
             host_config["MaskedPaths"] = []
             host_config["ReadonlyPaths"] = []
@@ -180,9 +239,10 @@ class WorkshopSpawner(DockerSpawner):
             "create_container",
             image=self.engine_image or self.image,
             name=self.engine_name,
-            user="root",
+            user=LEARNER_UID if mode == "rootless" else "root",
             entrypoint=["/usr/local/bin/learner-engine"],
             command=self.engine_args,
+            environment={"ENGINE_MODE": "rootless" if mode == "rootless" else "privileged"},
             labels={**self._labels(), f"{LABEL}.role": "engine", f"{LABEL}.privileges": mode},
             host_config=host_config,
             volumes=["/var/lib/docker", SOCKET_DIR],
@@ -190,7 +250,12 @@ class WorkshopSpawner(DockerSpawner):
         await self.docker("start", created["Id"])
 
     async def _start_engine(self, network_mode="host"):
-        modes = ["privileged", "capabilities"] if self.engine_privileged == "auto" else [self.engine_privileged]
+        if self.engine_mode == "rootless":
+            modes = ["rootless"]
+        elif self.engine_privileged == "auto":
+            modes = ["privileged", "capabilities"]
+        else:
+            modes = [self.engine_privileged]
         for mode in modes:
             try:
                 await self._create_and_start_engine(network_mode, mode)
@@ -210,17 +275,35 @@ class WorkshopSpawner(DockerSpawner):
                 logs = await self.docker("logs", self.engine_name, tail=20)
                 self.log.warning("The Docker engine of %s stopped: %s", self.user.name, logs.decode(errors="replace"))
                 return
-            exit_code = await self._exec_in_engine(["test", "-S", f"{SOCKET_DIR}/docker.sock"])
+            exit_code = await self._exec_in_engine(["docker", "-H", f"unix://{SOCKET_DIR}/docker.sock", "version"])
             if exit_code == 0:
-                self.log.info("The Docker engine of %s is up", self.user.name)
+                self.log.info("The Docker engine of %s is up (%s)", self.user.name, self.engine_mode)
+                await self._seed_engine()
                 return
             await asyncio.sleep(0.5)
         self.log.warning("The Docker engine of %s made no socket within 30 s; the workspace starts without it", self.user.name)
 
     async def _exec_in_engine(self, cmd):
+        return (await self._exec_output(cmd))[0]
+
+    async def _exec_output(self, cmd):
         created = await self.docker("exec_create", self.engine_name, cmd)
-        await self.docker("exec_start", created["Id"])
-        return (await self.docker("exec_inspect", created["Id"]))["ExitCode"]
+        output = await self.docker("exec_start", created["Id"])
+        code = (await self.docker("exec_inspect", created["Id"]))["ExitCode"]
+        return code, (output or b"").decode(errors="replace").strip()
+
+    async def _seed_engine(self):
+        """Loads the class's images (engine_seed) into the engine, unless it has this seed already."""
+        if not self.engine_seed:
+            return
+        started = asyncio.get_running_loop().time()
+        code, output = await self._exec_output(["/usr/local/bin/learner-engine", "seed"])
+        took = asyncio.get_running_loop().time() - started
+        if code == 0:
+            self.log.info("Image seed for %s (%.1f s): %s", self.user.name, took, output.replace("\n", "; "))
+        else:
+            # The engine still works; its `docker compose up` pulls what is missing from the registries.
+            self.log.warning("Loading the image seed into the engine of %s failed: %s", self.user.name, output)
 
     async def _remove_engine(self):
         try:
