@@ -114,22 +114,32 @@ export const throughput: Bench = async (ctx) => {
   const chunkSizes = new Map<string, number[]>();
   const sizes = new Map<string, number>();
   const cpu = new Map<string, { client: number; server: number | undefined }>();
-  for (const [ti, t] of targets.entries()) {
-    ctx.log(`throughput: ${t.label}`);
-    // The diagnostic rows get fewer runs: they explain the others.
-    const runs = ti < 3 ? ctx.runs : Math.min(ctx.runs, 2);
-    const o = await open(ctx, t);
-    try {
-      // Warm-up: the short command (the file is in the page cache since it was written).
-      for (let i = 0; i < ctx.warmup; i++) await throughputOnce(o.d, commands[1]!.cmd);
-      for (const c of commands) {
-        const rs = await repeat({ ...ctx, runs, warmup: 0 }, `${t.kind}${t.xterm ? '' : ' (no xterm)'} ${c.label}`, async () => {
+  // Every end is open at once and the runs go in turns (raw, ours, wetty, ..., then again), so
+  // that other work on a shared machine weighs on each end alike; a run of one end after all runs
+  // of another measured different loads.
+  const open_: { t: Target; o: Awaited<ReturnType<typeof open>>; runs: number }[] = [];
+  try {
+    for (const [ti, t] of targets.entries()) {
+      ctx.log(`throughput: opening ${t.label}`);
+      // The diagnostic rows get fewer runs: they explain the others.
+      open_.push({ t, o: await open(ctx, t), runs: ti < 3 ? ctx.runs : Math.min(ctx.runs, 2) });
+    }
+    // Warm-up: the short command (the file is in the page cache since it was written).
+    for (let i = 0; i < ctx.warmup; i++) for (const { o } of open_) await throughputOnce(o.d, commands[1]!.cmd);
+    for (const c of commands) {
+      const got = new Map<string, Throughput[]>(open_.map(({ t }) => [t.label, []]));
+      for (let run = 0; run < ctx.runs; run++) {
+        for (const { t, o, runs } of open_) {
+          if (run >= runs) continue;
           const r = await throughputOnce(o.d, c.cmd, o.backend?.pid);
+          got.get(t.label)!.push(r);
           ctx.log(
-            `    ${(r.bytes / 1e6).toFixed(1)} MB in ${r.ms.toFixed(0)} ms = ${(r.bps / 1e6).toFixed(1)} MB/s, ${r.chunk.toFixed(0)} B a chunk; CPU ms/MB client ${r.clientCpu.toFixed(1)}, server ${r.serverCpu?.toFixed(1) ?? '-'}`,
+            `  ${t.kind}${t.xterm ? '' : ' (no xterm)'} ${c.label}, run ${run + 1}/${runs}: ${(r.bytes / 1e6).toFixed(1)} MB in ${r.ms.toFixed(0)} ms = ${(r.bps / 1e6).toFixed(1)} MB/s, ${r.chunk.toFixed(0)} B a chunk; CPU ms/MB client ${r.clientCpu.toFixed(1)}, server ${r.serverCpu?.toFixed(1) ?? '-'}`,
           );
-          return r;
-        });
+        }
+      }
+      for (const { t } of open_) {
+        const rs = got.get(t.label)!;
         results.set(
           `${t.label}|${c.label}`,
           rs.map((r) => r.bps / 1e6),
@@ -144,9 +154,9 @@ export const throughput: Bench = async (ctx) => {
         });
         sizes.set(c.label, summarize(rs.map((r) => r.bytes)).median);
       }
-    } finally {
-      await shut(o);
     }
+  } finally {
+    for (const { o } of open_) await shut(o);
   }
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -194,7 +204,7 @@ export const throughput: Bench = async (ctx) => {
   return {
     id: 'throughput',
     title: 'Terminal throughput',
-    method: `Bytes per second from a command in the pty to the client, counted after the pty turns \\n into \\r\\n (1 MB = 10^6 bytes). Each run types \`COMMAND; printf\` of a sentinel into an interactive bash and stops the clock when the chunk carrying the sentinel has been written by a headless xterm (@xterm/headless, 100×30) on the client side, or received where the row says "no xterm". Ours: a Node \`ws\` client of /ws that writes and acks as the page does (frames that come while xterm parses are joined into one write, src/client/output-writer.ts; acks after xterm wrote them, every ${FLOW.ackEvery / 1024} KiB; server high/low water ${FLOW.highWater / 1024}/${FLOW.lowWater / 1024} KiB); our server runs in a child process. wetty: a socket.io-client (websocket transport) that commits like wetty's own client (every 256 KiB; wetty's high/low water 2 MiB/512 KiB). Raw: node-pty alone in the bench process, nothing behind it (the diagnostic row adds a headless xterm with the same watermarks as ours).`,
+    method: `Bytes per second from a command in the pty to the client, counted after the pty turns \\n into \\r\\n (1 MB = 10^6 bytes). Each run types \`COMMAND; printf\` of a sentinel into an interactive bash and stops the clock when the chunk carrying the sentinel has been written by a headless xterm (@xterm/headless, 100×30) on the client side, or received where the row says "no xterm". Ours: a Node \`ws\` client of /ws that writes and acks as the page does (frames that come while xterm parses are joined into one write, src/client/output-writer.ts; acks after xterm wrote them, every ${FLOW.ackEvery / 1024} KiB; server high/low water ${FLOW.highWater / 1024}/${FLOW.lowWater / 1024} KiB); our server runs in a child process. wetty: a socket.io-client (websocket transport) that commits like wetty's own client (every 256 KiB; wetty's high/low water 2 MiB/512 KiB). Raw: node-pty alone in the bench process, nothing behind it (the diagnostic row adds a headless xterm with the same watermarks as ours). All ends are open together and their runs go in turns (raw, ours, wetty, the diagnostics, then again), so that other work on the machine weighs on each alike; the CPU time per MB in the notes (the bench process as client, the server's process) moves less with that work than the rates do.`,
     rows,
     notes,
   };
