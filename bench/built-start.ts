@@ -4,18 +4,21 @@
  * with its compile cache warm, in a private TMPDIR, and with no cache) and the way it runs now
  * (build/server/start.js, plain JavaScript), in turns, in the same run. For each: spawn → the URL
  * line, spawn → GET /healthz answering, and the resident size (VmRSS) of the server process 2 s
- * after /healthz answered, with no page open. Prints a section for bench/RESULTS.md.
+ * after /healthz answered, with no page open. Also the built server with the Node options of
+ * package.json's start script, if it has any. `--built-only` leaves the tsx ways out. Prints a
+ * section for bench/RESULTS.md.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startNodeOptions } from './lib/backends.ts';
 import { machine } from './lib/machine.ts';
 import { REPO_ROOT, rssOf, sleep, until } from './lib/proc.ts';
 import { summarize } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'built-only': { type: 'boolean', default: false } } });
 const RUNS = Number(values.runs);
 const MB = 1e6;
 
@@ -38,8 +41,18 @@ const MODES: Mode[] = [
     argv: ['--import', 'tsx', 'server/cli/start.ts', 'start'],
     env: { ...base, TSX_DISABLE_CACHE: '1' },
   },
-  { label: 'after: `node build/server/start.js`', argv: ['build/server/start.js', 'start'], env: base },
+  { label: "after: `node build/server/start.js`, V8's default heap", argv: ['build/server/start.js', 'start'], env: base },
 ];
+// As package.json's start script runs it now (its Node options: a smaller young generation).
+const START_OPTIONS = startNodeOptions();
+if (START_OPTIONS.length > 0) {
+  MODES.push({
+    label: `now: \`node ${START_OPTIONS.join(' ')} build/server/start.js\` (npm start)`,
+    argv: [...START_OPTIONS, 'build/server/start.js', 'start'],
+    env: base,
+  });
+}
+if (values['built-only']) MODES.splice(0, 2);
 for (const m of MODES) if (m.env.TSX_DISABLE_CACHE === '') delete m.env.TSX_DISABLE_CACHE;
 
 async function once(mode: Mode): Promise<{ url: number; healthz: number; rss: number }> {
@@ -80,7 +93,7 @@ async function once(mode: Mode): Promise<{ url: number; healthz: number; rss: nu
 
 // Up to date before timing: the site (dist/) and the built server.
 spawnSync(process.execPath, ['server/bundle.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
-// One untimed start with the warm-cache mode fills tsx's cache.
+// One untimed start (with the tsx modes: the warm-cache one, which fills tsx's cache).
 await once(MODES[0] as Mode);
 const results = MODES.map(() => ({ url: [] as number[], healthz: [] as number[], rss: [] as number[] }));
 for (let run = 0; run < RUNS; run++) {
@@ -100,7 +113,7 @@ const row = (label: string, unit: string, v: number[]) => {
 };
 console.log(`\n## npm start's server: built JavaScript against TypeScript through tsx (issue 19)\n`);
 console.log(
-  `Written by \`TSX_DISABLE_CACHE=1 npx tsx bench/built-start.ts --runs ${RUNS}\` on ${new Date().toISOString()}; machine: ${m.nproc} CPUs, ${m.memory}, Linux ${m.kernel}, Node ${process.version}. The three ways in turns, ${RUNS} runs each, after one untimed start that fills tsx's cache; dist/ present (no site build). Each start gets a fresh state folder; RSS is VmRSS of the server process 2 s after /healthz answered, no page open, no forced garbage collection. The machine was shared with other work while this ran.\n`,
+  `Written by \`TSX_DISABLE_CACHE=1 npx tsx bench/built-start.ts --runs ${RUNS}${values['built-only'] ? ' --built-only' : ''}\` on ${new Date().toISOString()}; machine: ${m.nproc} CPUs, ${m.memory}, Linux ${m.kernel}, Node ${process.version}. The ${MODES.length} ways in turns, ${RUNS} runs each, after one untimed start that fills tsx's cache; dist/ present (no site build). Each start gets a fresh state folder; RSS is VmRSS of the server process 2 s after /healthz answered, no page open, no forced garbage collection. The machine was shared with other work while this ran.\n`,
 );
 console.log('| what | unit | n | min | p50 | max |\n|---|---|---|---|---|---|');
 for (const [i, mode] of MODES.entries()) {

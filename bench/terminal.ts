@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FLOW } from '../protocol/messages.ts';
 import { type Backend, SHELL_ENV, startOurs, startWetty } from './lib/backends.ts';
 import { type Driver, OursDriver, RawDriver, WettyDriver } from './lib/drivers.ts';
 import { chapterIds, makeChapters, makeTextFile } from './lib/fixtures.ts';
@@ -43,9 +45,33 @@ async function shut(o: { d: Driver; backend?: Backend }): Promise<void> {
 
 let sentinelSeq = 0;
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Throughput {
+  bps: number;
+  bytes: number;
+  ms: number;
+  chunk: number;
+  /** CPU ms per MB of output: this process (the client, or the raw pty's reader) and the server's process. */
+  clientCpu: number;
+  serverCpu: number | undefined;
+}
+
 /** Runs `command` and returns output bytes per second until a sentinel printed after it has been written. */
-async function throughputOnce(d: Driver, command: string): Promise<{ bps: number; bytes: number; ms: number; chunk: number }> {
+async function throughputOnce(d: Driver, command: string, serverPid?: number): Promise<Throughput> {
   d.newTerminal();
+  const c0 = process.cpuUsage();
+  const s0 = serverPid === undefined ? undefined : cpuMs(serverPid);
   const id = `${process.pid}x${sentinelSeq++}`;
   const end = d.waitFor(`__END${id}__`);
   const prompt = d.waitFor('__PS1__ ');
@@ -56,9 +82,19 @@ async function throughputOnce(d: Driver, command: string): Promise<{ bps: number
   d.send(`${command}; printf '%s%s\\n' '__END' '${id}__'\r`);
   const seen = await end;
   await prompt;
+  const c = process.cpuUsage(c0);
+  const s1 = serverPid === undefined ? undefined : cpuMs(serverPid);
   const bytes = seen.bytes - bytes0;
   const ms = seen.at - t0;
-  return { bps: bytes / (ms / 1000), bytes, ms, chunk: bytes / Math.max(1, d.chunks - chunks0) };
+  const mb = bytes / 1e6;
+  return {
+    bps: bytes / (ms / 1000),
+    bytes,
+    ms,
+    chunk: bytes / Math.max(1, d.chunks - chunks0),
+    clientCpu: (c.user + c.system) / 1000 / mb,
+    serverCpu: s0 === undefined || s1 === undefined ? undefined : (s1 - s0) / mb,
+  };
 }
 
 export const throughput: Bench = async (ctx) => {
@@ -77,22 +113,33 @@ export const throughput: Bench = async (ctx) => {
   const results = new Map<string, number[]>();
   const chunkSizes = new Map<string, number[]>();
   const sizes = new Map<string, number>();
-  for (const [ti, t] of targets.entries()) {
-    ctx.log(`throughput: ${t.label}`);
-    // The diagnostic rows get fewer runs: they explain the others.
-    const runs = ti < 3 ? ctx.runs : Math.min(ctx.runs, 2);
-    const o = await open(ctx, t);
-    try {
-      // Warm-up: the short command (the file is in the page cache since it was written).
-      for (let i = 0; i < ctx.warmup; i++) await throughputOnce(o.d, commands[1]!.cmd);
-      for (const c of commands) {
-        const rs = await repeat({ ...ctx, runs, warmup: 0 }, `${t.kind}${t.xterm ? '' : ' (no xterm)'} ${c.label}`, async () => {
-          const r = await throughputOnce(o.d, c.cmd);
+  const cpu = new Map<string, { client: number; server: number | undefined }>();
+  // Every end is open at once and the runs go in turns (raw, ours, wetty, ..., then again), so
+  // that other work on a shared machine weighs on each end alike; a run of one end after all runs
+  // of another measured different loads.
+  const open_: { t: Target; o: Awaited<ReturnType<typeof open>>; runs: number }[] = [];
+  try {
+    for (const [ti, t] of targets.entries()) {
+      ctx.log(`throughput: opening ${t.label}`);
+      // The diagnostic rows get fewer runs: they explain the others.
+      open_.push({ t, o: await open(ctx, t), runs: ti < 3 ? ctx.runs : Math.min(ctx.runs, 2) });
+    }
+    // Warm-up: the short command (the file is in the page cache since it was written).
+    for (let i = 0; i < ctx.warmup; i++) for (const { o } of open_) await throughputOnce(o.d, commands[1]!.cmd);
+    for (const c of commands) {
+      const got = new Map<string, Throughput[]>(open_.map(({ t }) => [t.label, []]));
+      for (let run = 0; run < ctx.runs; run++) {
+        for (const { t, o, runs } of open_) {
+          if (run >= runs) continue;
+          const r = await throughputOnce(o.d, c.cmd, o.backend?.pid);
+          got.get(t.label)!.push(r);
           ctx.log(
-            `    ${(r.bytes / 1e6).toFixed(1)} MB in ${r.ms.toFixed(0)} ms = ${(r.bps / 1e6).toFixed(1)} MB/s, ${r.chunk.toFixed(0)} B a chunk`,
+            `  ${t.kind}${t.xterm ? '' : ' (no xterm)'} ${c.label}, run ${run + 1}/${runs}: ${(r.bytes / 1e6).toFixed(1)} MB in ${r.ms.toFixed(0)} ms = ${(r.bps / 1e6).toFixed(1)} MB/s, ${r.chunk.toFixed(0)} B a chunk; CPU ms/MB client ${r.clientCpu.toFixed(1)}, server ${r.serverCpu?.toFixed(1) ?? '-'}`,
           );
-          return r;
-        });
+        }
+      }
+      for (const { t } of open_) {
+        const rs = got.get(t.label)!;
         results.set(
           `${t.label}|${c.label}`,
           rs.map((r) => r.bps / 1e6),
@@ -101,11 +148,15 @@ export const throughput: Bench = async (ctx) => {
           `${t.label}|${c.label}`,
           rs.map((r) => r.chunk),
         );
+        cpu.set(`${t.label}|${c.label}`, {
+          client: summarize(rs.map((r) => r.clientCpu)).median,
+          server: rs.every((r) => r.serverCpu !== undefined) ? summarize(rs.map((r) => r.serverCpu!)).median : undefined,
+        });
         sizes.set(c.label, summarize(rs.map((r) => r.bytes)).median);
       }
-    } finally {
-      await shut(o);
     }
+  } finally {
+    for (const { o } of open_) await shut(o);
   }
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -136,6 +187,14 @@ export const throughput: Bench = async (ctx) => {
       `${c.label}, diagnostics: ours without xterm / raw pty = ${ratio(targets[4]!, targets[0]!).toFixed(0)}%; ours / (raw pty → xterm) = ${ratio(targets[1]!, targets[3]!).toFixed(0)}%; average chunk (bytes a frame or read): ${targets.map((t) => `${t.kind}${t.xterm ? '' : ' no xterm'} ${summarize(chunkSizes.get(`${t.label}|${c.label}`) ?? []).median.toFixed(0)}`).join(', ')}.`,
     );
     notes.push(
+      `${c.label}, CPU time per MB of output (medians; "client" is the bench process: the client's socket and xterm, or the raw pty's reader; "server" the server's process, not the shell): ${targets
+        .map((t) => {
+          const u = cpu.get(`${t.label}|${c.label}`);
+          return `${t.kind}${t.xterm ? '' : ' no xterm'} ${u ? `${u.client.toFixed(1)} ms client${u.server === undefined ? '' : ` + ${u.server.toFixed(1)} ms server`}` : '-'}`;
+        })
+        .join('; ')}.`,
+    );
+    notes.push(
       `${c.label}, what limits ours: ours reaches ${ratio(targets[1]!, targets[0]!).toFixed(0)}% of the raw pty with the client's xterm and ${ratio(targets[4]!, targets[0]!).toFixed(0)}% with a client that only counts bytes, so about ${Math.max(0, ratio(targets[4]!, targets[0]!) - ratio(targets[1]!, targets[0]!)).toFixed(0)} points of the gap are the client's xterm parsing (it shares the 2 cores with the shell and the server) and ${Math.max(0, 100 - ratio(targets[4]!, targets[0]!)).toFixed(0)} points the websocket hop and the server's work per pty read (node-pty decodes each read of a few KB to a string, server/terminal/session.ts scans it for OSC 133 and appends it to the replay ring, server/web/page-socket.ts encodes it back to UTF-8 for one binary frame per read) with the ack round trip of the 256 KiB window. Raw pty → xterm in one process (${med(targets[3]!).toFixed(1)} MB/s) reads and parses on one event loop, so it is no upper bound for ours. wetty coalesces output for 2 ms into much larger frames (chunk sizes below), hence fewer xterm writes.`,
     );
     notes.push(
@@ -145,8 +204,7 @@ export const throughput: Bench = async (ctx) => {
   return {
     id: 'throughput',
     title: 'Terminal throughput',
-    method:
-      'Bytes per second from a command in the pty to the client, counted after the pty turns \\n into \\r\\n (1 MB = 10^6 bytes). Each run types `COMMAND; printf` of a sentinel into an interactive bash and stops the clock when the chunk carrying the sentinel has been written by a headless xterm (@xterm/headless, 100×30) on the client side, or received where the row says "no xterm". Ours: a Node `ws` client of /ws that acks as the page does (after xterm wrote a frame, every 16 KiB; server high/low water 256/32 KiB); our server runs in a child process. wetty: a socket.io-client (websocket transport) that commits like wetty\'s own client (every 256 KiB; wetty\'s high/low water 2 MiB/512 KiB). Raw: node-pty alone in the bench process, nothing behind it (the diagnostic row adds a headless xterm with the same watermarks as ours).',
+    method: `Bytes per second from a command in the pty to the client, counted after the pty turns \\n into \\r\\n (1 MB = 10^6 bytes). Each run types \`COMMAND; printf\` of a sentinel into an interactive bash and stops the clock when the chunk carrying the sentinel has been written by a headless xterm (@xterm/headless, 100×30) on the client side, or received where the row says "no xterm". Ours: a Node \`ws\` client of /ws that writes and acks as the page does (frames that come while xterm parses are joined into one write, src/client/output-writer.ts; acks after xterm wrote them, every ${FLOW.ackEvery / 1024} KiB; server high/low water ${FLOW.highWater / 1024}/${FLOW.lowWater / 1024} KiB); our server runs in a child process. wetty: a socket.io-client (websocket transport) that commits like wetty's own client (every 256 KiB; wetty's high/low water 2 MiB/512 KiB). Raw: node-pty alone in the bench process, nothing behind it (the diagnostic row adds a headless xterm with the same watermarks as ours). All ends are open together and their runs go in turns (raw, ours, wetty, the diagnostics, then again), so that other work on the machine weighs on each alike; the CPU time per MB in the notes (the bench process as client, the server's process) moves less with that work than the rates do.`,
     rows,
     notes,
   };

@@ -15,8 +15,12 @@ import { CheckResultSchema } from './result.ts';
 export const FLOW = {
   /** The server pauses the shell when this many bytes are sent but not yet acknowledged. */
   highWater: 256 * 1024,
-  /** It resumes the shell when the unacknowledged bytes fall under this. */
-  lowWater: 32 * 1024,
+  /**
+   * It resumes the shell when the unacknowledged bytes fall under this: half the window, so the
+   * page still has output to write while the shell's next output comes (at 32 KiB the page's
+   * terminal ran dry and waited after every pause; wetty resumes at a quarter of its window).
+   */
+  lowWater: 128 * 1024,
   /** The page sends an ack after writing this many bytes (must not exceed lowWater). */
   ackEvery: 16 * 1024,
 } as const;

@@ -1,11 +1,25 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort, spawnTs, stopChild, until, waitForLine } from './proc.ts';
+import { freePort, REPO_ROOT, spawnTs, stopChild, until, waitForLine } from './proc.ts';
+
+/**
+ * The Node options `npm start` gives the server (package.json's start script:
+ * `exec node OPTIONS build/server/start.js`), so the benchmarks run it with the same heap settings.
+ */
+export function startNodeOptions(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /exec node ((?:--\S+ )*)build\/server\/start\.js/.exec(pkg.scripts.start ?? '');
+  if (!m)
+    throw new Error(
+      `package.json's start script no longer runs "exec node ... build/server/start.js": update startNodeOptions in bench/lib/backends.ts.`,
+    );
+  return m[1]!.split(' ').filter(Boolean);
+}
 
 /** Shells of every backend keep no history: the benchmarks type many lines. */
 export const SHELL_ENV: NodeJS.ProcessEnv = { ...process.env, HISTFILE: '/dev/null' };
@@ -32,7 +46,7 @@ async function collect(child: ChildProcess): Promise<void> {
 /** Our tutorial server (startTestServer) in a child process; `options` go to startTutorialServer. */
 export async function startOurs(options: Record<string, unknown> = {}): Promise<Backend> {
   const child = spawnTs('bench/lib/server-child.ts', [], {
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: ['--expose-gc', ...startNodeOptions()],
     env: { ...SHELL_ENV, BENCH_SERVER_OPTIONS: JSON.stringify(options) },
   });
   const { line } = await waitForLine(child, /^READY /, 60_000);

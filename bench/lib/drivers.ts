@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { FLOW, type ServerMessage } from '../../protocol/messages.ts';
 import { killSessionTree, type Shell, spawnShell } from '../../server/terminal/pty.ts';
+import { OutputWriter } from '../../src/client/output-writer.ts';
 import { until } from './proc.ts';
 
 // @xterm/headless is CommonJS: its named exports are not visible to an ES import.
@@ -120,6 +121,11 @@ export abstract class Driver {
         for (const w of matched) w.resolve({ at, bytes });
       }
     };
+    this.toTerminal(chunk, done);
+  }
+
+  /** Hands a chunk to the client's xterm (`done` once written), or straight to `done` without one. */
+  protected toTerminal(chunk: Uint8Array | string, done: () => void): void {
     if (this.term) this.term.write(chunk, done);
     else done();
   }
@@ -133,6 +139,8 @@ export class OursDriver extends Driver {
   readonly messages: ServerMessage[] = [];
   #unacked = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** As the page: frames that come while xterm parses are written together (src/client/output-writer.ts). */
+  #writer: (OutputWriter & { term: Terminal }) | undefined;
 
   private constructor(
     readonly ws: WebSocket,
@@ -176,6 +184,17 @@ export class OursDriver extends Driver {
     // The replay travels outside the flow control: written, never acknowledged.
     if (attached.replay) d.feed(attached.replay, () => {});
     return d;
+  }
+
+  protected override toTerminal(chunk: Uint8Array | string, done: () => void): void {
+    const term = this.term;
+    if (typeof chunk === 'string' || !term) {
+      super.toTerminal(chunk, done);
+      return;
+    }
+    // One writer per xterm (each throughput run gets a new one).
+    if (this.#writer?.term !== term) this.#writer = Object.assign(new OutputWriter((d, cb) => term.write(d, cb)), { term });
+    this.#writer.push(chunk, done);
   }
 
   #json(m: unknown): void {

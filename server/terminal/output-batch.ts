@@ -8,6 +8,8 @@ const MAX_BATCH = 64 * 1024;
  * each pty read is a few KB, and every piece costs a websocket frame and a write into the page's
  * terminal. Output after a quiet spell goes out at once (a keystroke's echo is not delayed);
  * what follows within WINDOW_MS is gathered and goes out when the window ends, or at MAX_BATCH.
+ * While output keeps coming, the next window starts right away, so a flood goes out in windows,
+ * not as one small piece at once and then a window, over and over.
  */
 export class OutputBatcher {
   readonly #send: (text: string) => void;
@@ -25,9 +27,15 @@ export class OutputBatcher {
       return;
     }
     this.#send(text);
+    this.#open();
+  }
+
+  #open(): void {
     this.#window = setTimeout(() => {
       this.#window = undefined;
+      if (!this.#pending) return;
       this.flush();
+      this.#open();
     }, WINDOW_MS);
   }
 

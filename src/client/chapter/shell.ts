@@ -1,6 +1,7 @@
 import type { ServerMessage } from '../../../protocol/messages.ts';
 import type { Connection, ConnectionState } from '../connection.ts';
 import { dockLayout } from '../dock.ts';
+import { OutputWriter } from '../output-writer.ts';
 import { openTerminal } from '../terminal.ts';
 import { terminalFocus } from './focus.ts';
 
@@ -54,6 +55,8 @@ export function chapterShell(
 
   const { term, fit: refit } = openTerminal(screen);
   dockLayout(dock, refit);
+  // Frames that come while xterm still parses go in together (see OutputWriter).
+  const writer = new OutputWriter((data, done) => term.write(data, done));
   let shellEnded = false;
   // Run needs the chapter's shell, which exists once the server has attached this page to it:
   // a click that comes earlier (right after loading) waits for that instead of being refused.
@@ -119,7 +122,7 @@ export function chapterShell(
 
   return {
     output(bytes, done) {
-      term.write(bytes, done);
+      writer.push(bytes, done);
     },
     attach,
     detach() {
@@ -141,7 +144,9 @@ export function chapterShell(
       else pending.push(f);
     },
     attached(m) {
-      // The screen comes back: the server replays the shell's recent output.
+      // The screen comes back: the server replays the shell's recent output (which holds what
+      // still waited for the terminal, too).
+      writer.clear();
       term.reset();
       if (m.replay) term.write(m.replay);
       refit();
@@ -159,7 +164,9 @@ export function chapterShell(
     },
     exited(m) {
       shellEnded = true;
-      term.write(`\r\n\x1b[2m[The shell ended with status ${m.exitCode}. Press any key to start a new one.]\x1b[0m\r\n`);
+      // After the output that still waits to be written.
+      const note = `\r\n\x1b[2m[The shell ended with status ${m.exitCode}. Press any key to start a new one.]\x1b[0m\r\n`;
+      writer.push(new TextEncoder().encode(note), () => {});
     },
     connection(state) {
       if (state !== 'open') {

@@ -7,14 +7,14 @@ import { REPO_ROOT } from '../../../server/paths.ts';
  * The learner's shells the `shells` tier runs the tutorial's terminals in: one row per shell and rc.
  * A row's rc is a folder of tests/fixtures/shells/ that becomes the shell's HOME (its `.bashrc` is
  * the learner's rc, its first lines name the tool and version it reproduces), or `machine` for this
- * machine's own HOME and ~/.bashrc. To add a case: add its folder, then its row here; rows for
- * another shell (zsh) set `shell` and are started the way that shell's launcher says.
+ * machine's own HOME and ~/.bashrc (a zsh row's fixture has a `.zshrc`). To add a case: add its
+ * folder, then its row here. shells.test.ts runs every row; zsh.test.ts adds what only zsh has.
  */
 export interface ShellCase {
   /** The name in the test report. */
   name: string;
-  /** The shell the tutorial's terminals run (`bash`; zsh rows add `zsh`). */
-  shell: 'bash' | (string & {});
+  /** The shell the tutorial's terminals run. */
+  shell: 'bash' | 'zsh';
   /** The fixture folder under tests/fixtures/shells/ that is HOME, or `machine`. */
   rc: string | 'machine';
   /** Variables the shells get besides the fixture's HOME. */
@@ -38,6 +38,14 @@ export const FIXTURES = join(REPO_ROOT, 'tests', 'fixtures', 'shells');
 const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ds-tutorial');
 /** starship as .ci/run builds it (cargo install --root), or one on PATH. */
 export const STARSHIP_BIN = process.env.TEST_STARSHIP ?? join(cache, 'starship', 'bin', 'starship');
+
+/** zsh as Debian installs it, and what the themed fixture's .zshrc sources. */
+export const ZSH = '/usr/bin/zsh';
+const ZSH_THEME_FILES = [
+  '/usr/share/powerlevel9k/powerlevel9k.zsh-theme',
+  '/usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh',
+  '/usr/share/zsh-syntax-highlighting/zsh-syntax-highlighting.zsh',
+];
 
 export const CASES: ShellCase[] = [
   { name: "bash 5 with this machine's own ~/.bashrc", shell: 'bash', rc: 'machine' },
@@ -105,4 +113,25 @@ export const CASES: ShellCase[] = [
     keeps: { terminal: /Removed pyenv's rehash lock/ },
   },
   { name: 'bash 5 whose rc execs another shell', shell: 'bash', rc: 'exec-other-shell', reports: 'no' },
+  // zsh where it is the learner's $SHELL (the server starts zsh, and verify picks it from $SHELL).
+  {
+    name: "zsh 5.9 with Debian's plain .zshrc for a new user",
+    shell: 'zsh',
+    rc: 'zsh-plain',
+    env: { SHELL: ZSH },
+    missing: () => (existsSync(ZSH) ? undefined : `zsh is missing at ${ZSH} (apt-get install zsh; .ci/run does it)`),
+  },
+  {
+    name: 'zsh 5.9 themed: powerlevel9k, zsh-autosuggestions, zsh-syntax-highlighting',
+    shell: 'zsh',
+    rc: 'zsh-themed',
+    env: { SHELL: ZSH },
+    missing: () => {
+      const absent = [ZSH, ...ZSH_THEME_FILES].find((f) => !existsSync(f));
+      return (
+        absent &&
+        `${absent} is missing (apt-get install zsh zsh-theme-powerlevel9k zsh-autosuggestions zsh-syntax-highlighting; .ci/run does it)`
+      );
+    },
+  },
 ];

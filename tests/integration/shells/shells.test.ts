@@ -1,13 +1,14 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage, StepProgress } from '../../../protocol/messages.ts';
 import { main } from '../../../server/cli/tutorial.ts';
-import { hasWheelhouse, offlinePython, testEnv } from '../../helpers/env.ts';
+import { hasWheelhouse, testEnv } from '../../helpers/env.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { pollUntil, TestClient } from '../../helpers/ws-client.ts';
-import { CASES, FIXTURES, type ShellCase } from './cases.ts';
+import { CASES } from './cases.ts';
+import { caseEnv, MACHINERY } from './harness.ts';
 
 /**
  * The tutorial's terminals in the shells learners have (tests/integration/shells/cases.ts): for
@@ -18,36 +19,11 @@ import { CASES, FIXTURES, type ShellCase } from './cases.ts';
 
 type Refused = Extract<ServerMessage, { type: 'run-refused' }>;
 type CatchUp = Extract<ServerMessage, { type: 'catch-up' }>;
-const MACHINERY = /__tut_|syntax error|command not found|\x1b\][16]33;[CDE]/;
 const ci = Boolean(process.env.CI);
 const WORKSPACE = mkdtempSync(join(tmpdir(), '22-shells-workspace-'));
 afterAll(() => rmSync(WORKSPACE, { recursive: true, force: true }));
 /** pip's install of the workspace's requirements from the wheelhouse: minutes on a busy machine. */
 const CATCH_UP_MS = 480_000;
-
-/** process.env for the case: HOME (a copy of the fixture), its variables, pip offline; undone after. */
-function caseEnv(c: ShellCase): { home: string; restore(): void } {
-  const home = c.rc === 'machine' ? (process.env.HOME as string) : mkdtempSync(join(tmpdir(), '22-shells-home-'));
-  if (c.rc !== 'machine') {
-    cpSync(join(FIXTURES, c.rc), home, { recursive: true });
-    // A lock left by a shell killed some time ago (git gives the fixture's file a fresh time).
-    const lock = join(home, '.pyenv', 'shims', '.pyenv-shim');
-    if (existsSync(lock)) utimesSync(lock, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
-  }
-  const vars = { ...(c.rc === 'machine' ? {} : { HOME: home }), ...offlinePython, ...c.env };
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  return {
-    home,
-    restore() {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      if (c.rc !== 'machine') rmSync(home, { recursive: true, force: true });
-    },
-  };
-}
 
 for (const c of CASES) {
   const why = c.missing?.();
@@ -81,7 +57,7 @@ for (const c of CASES) {
       // One workspace for every case, emptied but for the .venv the first catch-up makes (pip's
       // install is what takes minutes); each case gets its own server and state.
       for (const f of readdirSync(WORKSPACE)) if (f !== '.venv') rmSync(join(WORKSPACE, f), { recursive: true, force: true });
-      server = await startTestServer({ workspace: WORKSPACE });
+      server = await startTestServer({ workspace: WORKSPACE, shell: c.shell });
       client = await TestClient.open(server);
       replay = (await client.attach('hello-terminal')).replay;
     });
@@ -127,7 +103,11 @@ for (const c of CASES) {
       await emptyLine();
       client.mark();
       client.input('echo typed-ahead');
-      await client.waitForText('typed-ahead');
+      // zsh's highlighting redraws the line key by key: wait until the shell's line holds it all.
+      await pollUntil(async () => {
+        const line = await session().lineState();
+        return line.kind === 'text' && line.text.endsWith('typed-ahead') ? true : undefined;
+      }, 'the typed text on the prompt line');
       const r = await run();
       const refusal = await refused(r.from);
       expect(refusal).toMatchObject({ reason: 'text', clear: 'Clear the line and run' });
@@ -173,6 +153,9 @@ for (const c of CASES) {
         expect(end, JSON.stringify(client.messages.slice(from).filter((m) => m.type === 'step-progress'))).toMatchObject({
           state: 'passed',
         });
+        // The chapter's shell has the workspace's virtualenv (made by this catch-up, or by an
+        // earlier case's) active.
+        expect(await client.run('echo "[$VIRTUAL_ENV]"')).toContain(`[${join(WORKSPACE, '.venv')}]`);
       },
       CATCH_UP_MS + 10_000,
     );

@@ -17,9 +17,18 @@ async function startJobs(client: TestClient, session: TerminalSession): Promise<
   const bg = Number(/bg=(\d+)/.exec(out)?.[1]);
   const nohup = Number(/nohup=(\d+)/.exec(out)?.[1]);
   client.input('sleep 1000\r');
+  // A child can end between the two reads (the learner's rc runs short commands at each prompt,
+  // pyenv's hook for one): such a child is not the sleep.
+  const cmdline = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   const fg = await pollUntil(() => {
     const children = readFileSync(`/proc/${session.pid}/task/${session.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-    return children.find((pid) => pid !== bg && pid !== nohup && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'));
+    return children.find((pid) => pid !== bg && pid !== nohup && cmdline(pid).startsWith('sleep'));
   }, 'the foreground sleep');
   const pids = [bg, nohup, fg];
   for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(true);

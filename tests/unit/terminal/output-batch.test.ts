@@ -26,9 +26,27 @@ describe('OutputBatcher', () => {
     expect(sent).toEqual(['1']);
     vi.advanceTimersByTime(2);
     expect(sent).toEqual(['1', '23']);
+    vi.advanceTimersByTime(2);
     b.push('x');
     b.push('y'.repeat(64 * 1024));
     expect(sent).toEqual(['1', '23', 'x', 'y'.repeat(64 * 1024)]);
+  });
+
+  it('keeps gathering in windows while output keeps coming, and sends at once after a quiet window', () => {
+    b.push('1');
+    b.push('2');
+    vi.advanceTimersByTime(2);
+    expect(sent).toEqual(['1', '2']);
+    // Still inside the next window: gathered, not sent at once.
+    b.push('3');
+    b.push('4');
+    expect(sent).toEqual(['1', '2']);
+    vi.advanceTimersByTime(2);
+    expect(sent).toEqual(['1', '2', '34']);
+    // A window with nothing in it closes: the next piece is an echo again.
+    vi.advanceTimersByTime(2);
+    b.push('5');
+    expect(sent).toEqual(['1', '2', '34', '5']);
   });
 
   it('flush sends what waits now; reset forgets it', () => {
