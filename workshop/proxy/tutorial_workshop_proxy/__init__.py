@@ -49,6 +49,9 @@ def setup_tutorial() -> dict:
             # The server as built JavaScript (the image builds it: server/bundle.mjs), never
             # TypeScript compiled at run time into a cache under /tmp.
             "/opt/node/bin/node",
+            # As `npm start` runs it (package.json): a small young generation keeps the idle
+            # server's memory down (bench/RESULTS.md, "Idle memory"), once per learner.
+            "--max-semi-space-size=1",
             f"{home}/build/server/start.js",
             "--socket",
             "{unix_socket}",
