@@ -49,6 +49,9 @@ def setup_tutorial() -> dict:
             # The server as built JavaScript (the image builds it: server/bundle.mjs), never
             # TypeScript compiled at run time into a cache under /tmp.
             "/opt/node/bin/node",
+            # As `npm start` runs it (package.json): a small young generation keeps the idle
+            # server's memory down (bench/RESULTS.md, "Idle memory"), once per learner.
+            "--max-semi-space-size=1",
             f"{home}/build/server/start.js",
             "--socket",
             "{unix_socket}",
@@ -61,8 +64,11 @@ def setup_tutorial() -> dict:
             state,
         ],
         "unix_socket": str(SOCKET),
-        # The first start builds the site for this learner's path (a few seconds, more on a
-        # machine that is starting a whole class at once).
+        # The site built for this learner's path lives in their home volume, so that it outlives
+        # the workspace container (the hub removes it when it stops): a restarted workspace
+        # serves it at once. Only the first start builds it (a few seconds, more on a machine
+        # that is starting a whole class at once), and a new image whose chapters changed.
+        "environment": {"TUTORIAL_DIST_DIR": os.path.expanduser("~/.tutorial-site")},
         "timeout": 300,
         "absolute_url": False,
         "new_browser_tab": True,
