@@ -152,8 +152,13 @@ export const ServiceStatusSchema = z.object({
   name: z.string(),
   /** `other`: something answers at the service's address, but not the service (another program holds the port). */
   state: z.enum(['up', 'down', 'other', 'unknown']),
-  /** Where its own UI is, when it has one. */
+  /** Where its own UI is, when it has one (in a workshop: a path through the learner's Jupyter server). */
   url: z.string().optional(),
+  /**
+   * The UI's first page under `url`, when that is not `url` itself: Kibana's /app/home, since its
+   * redirect from / carries its base path, which jupyter-server-proxy would add a second time.
+   */
+  home: z.string().optional(),
   detail: z.string().optional(),
 });
 export type ServiceStatus = z.output<typeof ServiceStatusSchema>;

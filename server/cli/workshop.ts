@@ -21,6 +21,7 @@ import {
 } from './workshop/hub.ts';
 import { BASE_IMAGE, buildImage, IMAGE_REPOSITORY, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
 import { ensureSeed } from './workshop/seed.ts';
+import { DEFAULT_SUBNET_POOL, dockerNetworkGateway, removeNetworks } from './workshop/network.ts';
 
 /**
  * `npm run workshop -- up | status | down | build`: workshop mode on one machine with Docker
@@ -48,7 +49,13 @@ const USAGE = `Usage: npm run workshop -- <command> [options]
              --no-image-seed     do not load the stack's images into each learner's engine
                                  (by default up saves them once and every engine loads them)
              --cull-timeout S    stop a workspace idle for S seconds (default 3600)
-             --network NAME      the workspaces' Docker network (default host)
+             --host-network      every workspace on the host's network instead of a bridge
+                                 network of each learner's own (the default). It costs: only the
+                                 first learner's stack can publish its ports (they all want
+                                 127.0.0.1:9200 …), every learner reaches every other learner's
+                                 Elasticsearch, Kibana, MLflow and adminer, and the engines run
+                                 without a bridge, so image builds get no network. For a machine
+                                 whose Docker engine has no bridge networks.
              --image NAME        run this workspace image instead of building one
   status   each learner, their workspace's state and their progress   [--json]
   down     stops the hub and every workspace; --volumes also removes the learners' volumes
@@ -70,7 +77,7 @@ const OPTIONS = {
   'no-image-seed': { type: 'boolean', default: false },
   'cull-timeout': { type: 'string', default: '3600' },
   'cull-every': { type: 'string' },
-  network: { type: 'string', default: 'host' },
+  'host-network': { type: 'boolean', default: false },
   image: { type: 'string' },
   state: { type: 'string' },
   name: { type: 'string', default: 'tutorial-workshop' },
@@ -211,7 +218,9 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
       "Warning: --engine privileged runs each learner's Docker engine as root in a privileged container: a learner who runs `docker run --privileged` and mounts the host's disk in it reads and writes this machine's disks, the hub's secrets and every other learner's files.\n",
     );
   }
-  const connectIp = values.network === 'host' ? undefined : await dockerNetworkGateway(values.network, out);
+  const network = values['host-network'] ? 'host' : 'learners';
+  const subnetPool = process.env.WORKSHOP_SUBNET_POOL ?? DEFAULT_SUBNET_POOL;
+  const connectIp = network === 'host' ? undefined : await dockerNetworkGateway(`${values.name}-hub`, values.name, subnetPool, out);
   const image = await ensureImage(values, out, stateDir);
   const venv = await ensureHubVenv((s) => out(`${s}\n`));
   const chp = await ensureProxy((s) => out(`${s}\n`));
@@ -232,7 +241,8 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     ...(connectIp ? { WORKSHOP_HUB_CONNECT_IP: connectIp } : {}),
     WORKSHOP_IMAGE: image,
     WORKSHOP_PULL_POLICY: values.image ? 'ifnotpresent' : 'never',
-    WORKSHOP_NETWORK: values.network,
+    WORKSHOP_NETWORK: network,
+    WORKSHOP_SUBNET_POOL: subnetPool,
     WORKSHOP_ENGINE: engine ? '1' : '0',
     WORKSHOP_ENGINE_MODE: values.engine,
     ...(seed ? { WORKSHOP_ENGINE_SEED: seed.dir } : {}),
@@ -251,7 +261,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     port,
     url,
     image,
-    network: values.network,
+    network,
     engine,
     pid,
     cliToken,
@@ -283,25 +293,6 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   printAccounts(out, url, stateDir);
   out('Stop everything with: npm run workshop -- down\n');
   return 0;
-}
-
-/**
- * A Docker network for the workspaces (made when missing) and the host's address on it, where
- * the workspaces reach the hub. Not used on machines without bridge networks (host networking).
- */
-async function dockerNetworkGateway(network: string, out: Out): Promise<string> {
-  if ((await run('docker', ['network', 'inspect', network])).code !== 0) {
-    const made = await run('docker', ['network', 'create', '--label', 'tutorial.workshop.network=1', network]);
-    if (made.code !== 0) throw new Error(`Could not make the Docker network ${network}: ${made.stderr.trim()}`);
-    out(`Made the Docker network ${network} for the workspaces.\n`);
-  }
-  const r = await run('docker', ['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}', network]);
-  const gateway = r.stdout
-    .trim()
-    .split(/\s+/)
-    .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
-  if (!gateway) throw new Error(`The Docker network ${network} has no IPv4 gateway for the workspaces to reach the hub at.`);
-  return gateway;
 }
 
 async function status(values: Values, stateDir: string, out: Out, err: Out): Promise<number> {
@@ -363,6 +354,7 @@ async function down(values: Values, stateDir: string, out: Out, err: Out): Promi
       err(`could not remove container ${c.name}: ${r.stderr.trim()}\n`);
     }
   }
+  failed += await removeNetworks(name, out, err);
   if (values.volumes) {
     const vols = await run('docker', ['volume', 'ls', '-q', '--filter', `label=tutorial.workshop=${name}`]);
     for (const v of vols.stdout.split('\n').filter(Boolean)) {

@@ -13,6 +13,8 @@ export interface Verdict {
 /** How one service of the stack is asked whether it is up, and where its own UI is. */
 export interface ServiceProbe {
   url?: string;
+  /** The UI's first page under `url`, if not `url` itself. */
+  home?: string;
   /** What is asked (a URL, or the compose service's container), for the learner and the tests. */
   target: string;
   ask(signal: AbortSignal): Promise<Verdict>;
@@ -93,6 +95,7 @@ export function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe
     },
     kibana: {
       url: e.kibana,
+      home: '/app/home',
       target: `${e.kibana}/api/status`,
       ask: (signal) =>
         httpVerdict(`${e.kibana}/api/status`, signal, (a) => {
@@ -132,6 +135,21 @@ export function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe
   };
 }
 
+/**
+ * Where the learner's browser opens a service's UI. On their own machine that is the service's
+ * address itself. In a workshop workspace (behind JupyterHub: JUPYTERHUB_SERVICE_PREFIX is set)
+ * the browser is on another machine, so the UI is reached through the learner's own Jupyter
+ * server: jupyter-server-proxy at <prefix>proxy/<port>/ forwards to 127.0.0.1:<port> in the
+ * workspace, behind the learner's login. The answer is then a path on the hub's origin.
+ */
+export function uiAddress(url: string, prefix = process.env.JUPYTERHUB_SERVICE_PREFIX): string {
+  if (!prefix) return url;
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) return url;
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return `${prefix.endsWith('/') ? prefix : `${prefix}/`}proxy/${port}${u.pathname === '/' ? '/' : u.pathname}`;
+}
+
 /** Asks every service once, in parallel, each with a short deadline. */
 export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<ServiceStatus[]> {
   const probes = serviceProbes(e);
@@ -140,7 +158,9 @@ export async function pollStack(e: Endpoints, timeoutMs = 1500): Promise<Service
       const s = probes[id];
       const r = await s.ask(AbortSignal.timeout(timeoutMs));
       const status: ServiceStatus = { id, name, state: r.state, detail: r.detail };
-      if (s.url) status.url = s.url;
+      if (s.url) status.url = uiAddress(s.url);
+      // Only behind the hub: on a laptop the service's own address redirects as it should.
+      if (s.home && status.url !== s.url) status.home = s.home;
       return status;
     }),
   );

@@ -12,16 +12,23 @@ const WORDS: Record<ServiceStatus['state'] | 'not-started', string> = {
 /**
  * Points the page's links to a service's UI (`<a data-service="kibana">` in a chapter, written
  * with the default port) at the address the server reports, which follows the workspace's
- * compose/.env: the path stays, the origin is the service's.
+ * compose/.env: the path stays, the origin is the service's. In a workshop the address is a
+ * path on this page's origin (the learner's Jupyter server's proxy, /user/<name>/proxy/<port>/):
+ * the link's path goes under it.
  */
 function followServiceLinks(services: ServiceStatus[]): void {
   for (const s of services) {
     if (!s.url) continue;
-    const base = new URL(s.url);
+    const base = new URL(s.url, location.href);
+    const under = base.pathname.replace(/\/$/, '');
     for (const a of document.querySelectorAll<HTMLAnchorElement>(`a[data-service="${CSS.escape(s.id)}"]`)) {
-      const target = new URL(a.href);
+      const link = a.dataset.serviceHref ?? a.href;
+      // Kept, so that a later report (a port changed in compose/.env) starts from the original.
+      a.dataset.serviceHref = link;
+      const target = new URL(link);
       target.protocol = base.protocol;
       target.host = base.host;
+      target.pathname = `${under}${target.pathname === '/' && s.home ? s.home : target.pathname}`;
       a.href = target.href;
     }
   }
@@ -47,7 +54,7 @@ export function renderStack(services: ServiceStatus[]): void {
       // A service with its own UI links to it (a new tab: the terminal stays where it is).
       const name = s.url ? el('a', 'stack-status__name', s.name) : el('span', 'stack-status__name', s.name);
       if (name instanceof HTMLAnchorElement && s.url) {
-        name.href = s.url;
+        name.href = s.home ? `${s.url.replace(/\/$/, '')}${s.home}` : s.url;
         name.target = '_blank';
         name.rel = 'noopener noreferrer';
       }

@@ -14,7 +14,8 @@ const es = (process.env.ELASTICSEARCH_HOSTS ?? 'http://elasticsearch:9200').spli
 const log = (level: string, text: string) =>
   console.log(JSON.stringify({ '@timestamp': new Date().toISOString(), 'log.level': level, message: text }));
 
-const kibana = await startKibana('not-ready', { listen: { host: '0.0.0.0', port }, version });
+const basePath = process.env.SERVER_BASEPATH ?? '';
+const kibana = await startKibana('not-ready', { listen: { host: '0.0.0.0', port }, version, basePath });
 log('warn', `This is a FAKE Kibana (tests/fakes/kibana-server.ts in the tutorial's repository), not Kibana ${version}.`);
 log('info', `Listening on http://0.0.0.0:${port}; following Elasticsearch at ${es}.`);
 

@@ -38,6 +38,11 @@ export interface KibanaFakeOptions {
   listen?: { host: string; port: number };
   /** The version `/api/status` reports (default 8.19.3, the version the probes' tests use). */
   version?: string;
+  /**
+   * Kibana's server.basePath (SERVER_BASEPATH in its container), with server.rewriteBasePath
+   * false: requests come without it (a proxy strips it), and Kibana's redirects and links carry it.
+   */
+  basePath?: string;
 }
 
 /** Starts the fake on a free port of 127.0.0.1, or where `options.listen` says. */
@@ -133,6 +138,21 @@ export async function startKibana(initial: KibanaFakeState = 'available', option
           allowHidden: false,
         },
       });
+      return;
+    }
+    const base = (options.basePath ?? '').replace(/\/$/, '');
+    if (req.method === 'GET' && path === '/') {
+      // Kibana sends the browser to its home app, under its base path.
+      res.writeHead(302, { location: `${base}/app/home`, 'content-length': '0' });
+      res.end();
+      return;
+    }
+    if (req.method === 'GET' && path?.startsWith('/app/')) {
+      // Not Kibana's page (a JavaScript application): its title, and links under the base path.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-cache, no-store, must-revalidate' });
+      res.end(
+        `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Elastic</title></head><body data-base-path="${base}"><h1>Kibana (a fake)</h1><a href="${base}/app/discover">Discover</a></body></html>`,
+      );
       return;
     }
     json(res, 404, { statusCode: 404, error: 'Not Found', message: 'Not Found' });

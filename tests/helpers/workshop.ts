@@ -48,9 +48,9 @@ export async function serverState(hub: Hub, learner: string): Promise<'running' 
 }
 
 /** Runs `docker` with these arguments; resolves with its exit status and output. */
-export function docker(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function docker(args: string[], input?: string, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('docker', args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile('docker', args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -116,4 +116,54 @@ export async function memoryMiB(container: string): Promise<number | undefined> 
   if (!m) return undefined;
   const n = Number(m[1]);
   return Math.round(m[2] === 'GiB' ? n * 1024 : m[2] === 'KiB' ? n / 1024 : n);
+}
+
+// --- Each learner's own network and stack (issue 24, items 1 and 4) ------------------------------
+
+/** The learner's engine socket, as the workspace and the engine sidecar both mount it. */
+const ENGINE_SOCKET = 'unix:///run/learner-docker/docker.sock';
+
+/** `docker` against a learner's own engine (run inside its sidecar, which has the CLI). */
+export function learnerDocker(workspace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return docker(['exec', `${workspace}-engine`, 'docker', '-H', ENGINE_SOCKET, ...args]);
+}
+
+/**
+ * Puts images from this machine's engine into a learner's engine (`docker save | docker load`):
+ * for the test's own images (busybox), which are not the stack's; the stack's come from the
+ * image seed that workshop mode loads into every engine (server/cli/workshop/seed.ts).
+ */
+export function seedEngineByHand(workspace: string, images: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const save = execFile('docker', ['save', ...images], { encoding: 'buffer', maxBuffer: 1 << 30 });
+    const load = execFile(
+      'docker',
+      ['exec', '-i', `${workspace}-engine`, 'docker', '-H', ENGINE_SOCKET, 'load', '-q'],
+      (err, _out, stderr) =>
+        err ? reject(new Error(`loading ${images.join(', ')} into ${workspace}'s engine failed: ${stderr}`)) : resolve(),
+    );
+    save.stdout?.pipe(load.stdin!);
+    save.on('error', reject);
+  });
+}
+
+/** A workspace container's address on its own network. */
+export async function workspaceIp(workspace: string): Promise<string> {
+  const r = await docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', workspace]);
+  return r.stdout.trim().split(/\s+/)[0] ?? '';
+}
+
+/**
+ * What a TCP connection from inside a workspace (as the learner) to host:port gets within 3 s:
+ * "connected", or the error's name. Nothing is sent.
+ */
+export async function connectFrom(workspace: string, host: string, port: number): Promise<string> {
+  const py = `import socket\ns=socket.socket()\ns.settimeout(3)\ntry:\n s.connect((${JSON.stringify(host)},${port})); print('connected')\nexcept OSError as e: print(type(e).__name__)`;
+  return (await docker(['exec', '-u', 'learner', workspace, 'python3', '-c', py])).stdout.trim();
+}
+
+/** An HTTP GET from inside a workspace (as the learner): the status and the body, or the error's name. */
+export async function getFrom(workspace: string, url: string): Promise<string> {
+  const py = `import urllib.request as u\ntry:\n r=u.urlopen(${JSON.stringify(url)},timeout=5); print(r.status, r.read().decode()[:4000])\nexcept u.HTTPError as e: print(e.code)\nexcept OSError as e: print(type(getattr(e,'reason',e)).__name__)`;
+  return (await docker(['exec', '-u', 'learner', workspace, 'python3', '-c', py])).stdout.trim();
 }

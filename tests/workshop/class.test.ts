@@ -7,7 +7,7 @@
  * reachable that name is a local Debian 12 stand-in (tests/services/debian-base.sh).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -17,17 +17,22 @@ import { stackImages } from '../../server/cli/workshop/seed.ts';
 import { chromiumLaunch } from '../helpers/env.ts';
 import { pollUntil } from '../helpers/net.ts';
 import {
+  connectFrom,
   docker,
+  getFrom,
   type Hub,
   hubApi,
   hubFrom,
+  learnerDocker,
   logIn,
   memoryMiB,
   openChapter,
   runWorkshop,
+  seedEngineByHand,
   serverState,
   upgradeStatus,
   workshopContainers,
+  workspaceIp,
 } from '../helpers/workshop.ts';
 
 const SOCKET = '/tmp/tutorial-1000/tutorial.sock';
@@ -43,6 +48,28 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
   const contexts = new Map<string, BrowserContext>();
   const pages = new Map<string, Page>();
   const container = (learner: string) => `${name}-${learner}`;
+  const LEARNERS = ['learner-1', 'learner-2'];
+  /** `docker compose -f compose/docker-compose.yml …` as the learner, in their workspace. */
+  const compose = (learner: string, args: string[], timeoutMs: number) =>
+    docker(
+      [
+        'exec',
+        '-u',
+        'learner',
+        '-w',
+        '/home/learner/workspace',
+        container(learner),
+        'docker',
+        'compose',
+        '-f',
+        'compose/docker-compose.yml',
+        ...args,
+      ],
+      undefined,
+      timeoutMs,
+    );
+  /** Each learner's Elasticsearch node name (its container's id in the learner's engine). */
+  const esNode = new Map<string, string>();
 
   beforeAll(async () => {
     const base = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "tutorial.stand-in"}}', BASE_IMAGE]);
@@ -147,23 +174,163 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     expect(asNobody.stdout.trim()).toBe('PermissionError');
     const asLearner1 = await docker(['exec', '-u', 'learner', container('learner-1'), 'python3', '-c', probe(SOCKET)]);
     expect(asLearner1.stdout.trim()).toBe('connected');
-    // The workspaces share the host's network, so learner 1's Jupyter port is reachable from
-    // learner 2's container, but it lets nobody in without learner 1's login.
+    // Each workspace is on a network of its own: the hub (on the host) reaches learner 1's Jupyter
+    // server at its address, learner 2's container does not reach it at all.
     const env = (await docker(['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', container('learner-1')])).stdout;
     const serviceUrl = /^JUPYTERHUB_SERVICE_URL=(.+)$/m.exec(env)?.[1];
-    expect(serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/user\/learner-1\/$/);
-    const fetchFromLearner2 = await docker([
-      'exec',
-      '-u',
-      'learner',
-      container('learner-2'),
-      'python3',
+    const ip1 = await workspaceIp(container('learner-1'));
+    expect(serviceUrl).toMatch(/:8888\/user\/learner-1\/$/);
+    expect((await fetch(`http://${ip1}:8888/user/learner-1/api`)).status).toBe(200);
+    expect(await connectFrom(container('learner-2'), ip1, 8888)).not.toBe('connected');
+  });
+
+  it('each learner brings Elasticsearch and Kibana up in their own engine, on the same published ports', async () => {
+    const version = /^ELASTIC_VERSION=(\S+)$/m.exec(readFileSync('compose/.env', 'utf8'))?.[1];
+    // The stack's images are in every learner's engine from the image seed (`up` saved them, the
+    // engine loaded them at its first start); only the test's own busybox is loaded here.
+    for (const l of LEARNERS) {
+      const present = (await learnerDocker(container(l), ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;
+      expect(present).toContain(`docker.elastic.co/elasticsearch/elasticsearch:${version}`);
+      expect(present).toContain(`docker.elastic.co/kibana/kibana:${version}`);
+    }
+    await Promise.all(LEARNERS.map((l) => seedEngineByHand(container(l), ['tutorial-test/busybox:1'])));
+    // `up` returns once Elasticsearch is healthy (Kibana waits for it); both at once.
+    const ups = await Promise.all(LEARNERS.map((l) => compose(l, ['up', '-d', '--no-build', 'elasticsearch', 'kibana'], 300_000)));
+    for (const up of ups) expect(up.code, up.stderr).toBe(0);
+    for (const l of LEARNERS) {
+      const ports = await learnerDocker(container(l), ['ps', '--format', '{{.Ports}}']);
+      expect(ports.stdout).toContain('127.0.0.1:9200->9200/tcp');
+      expect(ports.stdout).toContain('127.0.0.1:5601->5601/tcp');
+      // The learner's 127.0.0.1:9200 is their own Elasticsearch: its node is named after its container.
+      const id = (
+        await learnerDocker(container(l), ['ps', '-q', '--filter', 'label=com.docker.compose.service=elasticsearch'])
+      ).stdout.trim();
+      esNode.set(l, id);
+      await pollUntil(
+        async () => (/^200 /.test(await getFrom(container(l), 'http://127.0.0.1:5601/api/status')) ? true : undefined),
+        `${l}'s Kibana (after Elasticsearch)`,
+        180_000,
+        1000,
+      );
+      expect(await getFrom(container(l), 'http://127.0.0.1:9200/')).toMatch(new RegExp(`"name"\\s*:\\s*"${id}"`));
+    }
+    expect(esNode.get('learner-1')).not.toBe(esNode.get('learner-2'));
+  });
+
+  it('each learner passes a stack step against their own Elasticsearch, in Chromium', async () => {
+    for (const l of LEARNERS) {
+      const page = pages.get(l)!;
+      await openChapter(page, hub, l, 'elasticsearch-kibana');
+      await step(page, 'cluster-health').getByRole('button', { name: 'Run all commands of this step' }).click();
+      await step(page, 'cluster-health').and(page.locator('[data-state="passed"]')).waitFor({ timeout: 60_000 });
+    }
+  });
+
+  it("learner 2 reaches none of learner 1's services: not by 127.0.0.1, learner 1's address, a route to its engine's containers, nor a name", async () => {
+    const [w1, w2] = [container('learner-1'), container('learner-2')];
+    const ip1 = await workspaceIp(w1);
+    const node1 = esNode.get('learner-1')!;
+    // 127.0.0.1 is each learner's own (the test before: each answers with their own node).
+    expect(await getFrom(w2, 'http://127.0.0.1:9200/')).not.toContain(node1);
+    // Learner 1's address: something that listens on all of learner 1's addresses answers the
+    // hub's host, never learner 2.
+    const web = await learnerDocker(w1, [
+      'run',
+      '-d',
+      '-p',
+      '9300:80',
+      'tutorial-test/busybox:1',
+      'sh',
       '-c',
-      `import urllib.request as u\nclass N(u.HTTPRedirectHandler):\n def redirect_request(self,*a): return None\ntry:\n r=u.build_opener(N).open(${JSON.stringify(`${serviceUrl}tutorial/chapters/hello-terminal/`)}); print(r.status, 'tutorial-token' in r.read().decode())\nexcept u.HTTPError as e: print(e.code, False)`,
+      'mkdir /w && echo learner-1 >/w/index.html && httpd -f -p 80 -h /w',
     ]);
-    const [status, leaked] = fetchFromLearner2.stdout.trim().split(' ');
-    expect(['302', '403']).toContain(status);
-    expect(leaked).toBe('False');
+    expect(web.code, web.stderr).toBe(0);
+    await pollUntil(
+      async () =>
+        (
+          await fetch(`http://${ip1}:9300/`).then(
+            (r) => r.text(),
+            () => '',
+          )
+        ).includes('learner-1')
+          ? true
+          : undefined,
+      "learner 1's web server",
+      30_000,
+      250,
+    );
+    for (const port of [9300, 9200, 5601, 8888]) expect(await connectFrom(w2, ip1, port), `${ip1}:${port}`).not.toBe('connected');
+    // Learner 1's Elasticsearch container, at its address inside learner 1's engine (learner 1
+    // reaches it there), from learner 2's side with every route learner 2 can add: a container
+    // in learner 2's engine with NET_ADMIN in the workspace's own network namespace.
+    const esIp = (
+      await learnerDocker(w1, ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node1])
+    ).stdout.trim();
+    expect(await getFrom(w1, `http://${esIp}:9200/`)).toContain(node1);
+    const gw2 = (await docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', w2])).stdout.trim();
+    const esImage = (
+      await learnerDocker(w2, ['ps', '--format', '{{.Image}}', '--filter', 'label=com.docker.compose.service=elasticsearch'])
+    ).stdout.trim();
+    const probe = `import urllib.request as u\ntry: print(u.urlopen('http://${esIp}:9200/',timeout=3).read().decode())\nexcept OSError as e: print(type(getattr(e,'reason',e)).__name__)`;
+    // `ip route` in learner 2's workspace namespace, from a container in learner 2's engine.
+    const ipRoute = (args: string[]) =>
+      learnerDocker(w2, [
+        'run',
+        '--rm',
+        '--network',
+        'host',
+        '--cap-add',
+        'NET_ADMIN',
+        'tutorial-test/busybox:1',
+        'busybox',
+        'ip',
+        'route',
+        ...args,
+      ]);
+    for (const route of [`via ${ip1} dev eth0 onlink`, `via ${gw2}`]) {
+      const add = await ipRoute(['replace', `${esIp}/32`, ...route.split(' ')]);
+      expect(add.code, add.stderr).toBe(0);
+      const got = await learnerDocker(w2, ['run', '--rm', '--network', 'host', '--entrypoint', 'python3', esImage, '-c', probe]);
+      await ipRoute(['del', `${esIp}/32`]);
+      expect(got.stdout, route).not.toContain(node1);
+      expect(got.stdout.trim(), route).toMatch(/^[A-Za-z]+(Error)?$|timed out/);
+    }
+    // Names: learner 1's containers are in no DNS learner 2 asks.
+    const lookup = `import socket\ntry: print(socket.gethostbyname(${JSON.stringify(w1)}))\nexcept OSError as e: print(type(e).__name__)`;
+    expect((await docker(['exec', '-u', 'learner', w2, 'python3', '-c', lookup])).stdout.trim()).toBe('gaierror');
+  });
+
+  it("Kibana opens through the hub from the chapter's link and the stack panel, under the learner's own path", async () => {
+    const page = pages.get('learner-1')!;
+    const origin = hub.url.replace(/\/$/, '');
+    // Its home page, not / (Kibana's redirect from / carries its base path, which
+    // jupyter-server-proxy's Location rewriting would add a second time).
+    const home = '/user/learner-1/proxy/5601/app/home';
+    const link = page.locator('.tutorial-step[data-step="kibana-status"] a[data-service="kibana"]');
+    await pollUntil(
+      async () => ((await link.getAttribute('href')) === `${origin}${home}` ? true : undefined),
+      'the Kibana link through the hub',
+      30_000,
+      250,
+    );
+    const panel = page.locator('.stack-status__service[data-service="kibana"] a.stack-status__name').first();
+    expect(await panel.getAttribute('href')).toBe(home);
+    const kibana = await contexts.get('learner-1')!.newPage();
+    const res = await kibana.goto(`${origin}${home}`);
+    expect(res?.status()).toBe(200);
+    expect(await kibana.title()).toBe('Elastic');
+    // Kibana's own links carry its base path (KIBANA_BASE_PATH, set by the workspace).
+    expect(await kibana.locator('a', { hasText: 'Discover' }).getAttribute('href')).toBe('/user/learner-1/proxy/5601/app/discover');
+    await kibana.close();
+    // Learner 2 does not get in through learner 1's path.
+    const other = await contexts.get('learner-2')!.newPage();
+    expect((await other.goto(`${origin}${home}`))?.status()).toBe(403);
+    await other.close();
+  });
+
+  it('the learners stop their stacks (compose down), as a class would before the next chapter', async () => {
+    const downs = await Promise.all(LEARNERS.map((l) => compose(l, ['down', '-t', '5'], 180_000)));
+    for (const d of downs) expect(d.code, d.stderr).toBe(0);
   });
 
   it("status shows learner 1's passed step", async () => {
@@ -180,7 +347,10 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     );
     expect(learners.find((l) => l.name === 'learner-1')?.server).toBe('running');
     const text = await runWorkshop(['status', '--state', stateDir]);
-    expect(text.out).toMatch(/^learner-1\s+running\s+1\/\d+\s+hello-terminal 1\/3 \(say-hello\)$/m);
+    // Two steps: the warm-up's, and the stack step of the tests above.
+    expect(text.out).toMatch(
+      /^learner-1\s+running\s+2\/\d+\s+hello-terminal 1\/3 \(say-hello\); elasticsearch-kibana 1\/4 \(cluster-health\)$/m,
+    );
   });
 
   it("stopping and starting learner 1's workspace keeps their progress and files", async () => {

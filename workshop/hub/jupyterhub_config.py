@@ -36,9 +36,12 @@ port = int(env("WORKSHOP_PORT", "8000"))
 hub_port = int(env("WORKSHOP_HUB_PORT", "8081"))
 proxy_api_port = int(env("WORKSHOP_PROXY_API_PORT", "8001"))
 progress_port = int(env("WORKSHOP_PROGRESS_PORT", "8002"))
-network = env("WORKSHOP_NETWORK", "host")
+# "learners": a bridge network per learner (workshop_spawner.py, learner_network.py); "host":
+# every workspace on the host's network (`up --host-network`); any other name: that network.
+network = env("WORKSHOP_NETWORK", "learners")
 # Where the workspaces reach the hub's API and the progress service: 127.0.0.1 with host
-# networking; on a Docker network, the host's address on it (its gateway; `up` finds it).
+# networking; else a host address on a Docker network (the gateway of the hub's network, which
+# `up` makes; the learners reach it through their own bridge's gateway, the host).
 connect_ip = env("WORKSHOP_HUB_CONNECT_IP", "127.0.0.1")
 
 # --- The hub, its proxy and its state -------------------------------------------------------
@@ -98,7 +101,11 @@ c.DockerSpawner.image = env("WORKSHOP_IMAGE")
 c.DockerSpawner.pull_policy = env("WORKSHOP_PULL_POLICY", "ifnotpresent")
 c.DockerSpawner.prefix = name
 c.WorkshopSpawner.workshop = name
-c.DockerSpawner.network_name = network
+if network == "learners":
+    c.WorkshopSpawner.per_learner_network = True
+    c.WorkshopSpawner.subnet_pool = env("WORKSHOP_SUBNET_POOL", "10.213.0.0/16")
+else:
+    c.DockerSpawner.network_name = network
 # The container goes when the server stops; the learner's files and progress stay in the volume.
 c.DockerSpawner.remove = True
 c.DockerSpawner.volumes = {"{prefix}-{username}": "/home/learner"}
@@ -129,6 +136,13 @@ c.Spawner.environment = {
     # (progress_service.py), not through the proxy.
     "WORKSHOP_PROGRESS_URL": f"http://{connect_ip}:{progress_port}/services/progress/",
     "WORKSHOP_PROGRESS_INTERVAL": env("WORKSHOP_PROGRESS_INTERVAL", "5"),
+    # The stack's UIs open through the learner's Jupyter server (/user/<name>/proxy/<port>/,
+    # jupyter-server-proxy), not at 127.0.0.1 of the learner's laptop; compose/docker-compose.yml
+    # reads these. Kibana writes its links under its base path (5601: KIBANA_PORT of compose/.env);
+    # MLflow accepts the hub's Host header and origin.
+    "KIBANA_BASE_PATH": lambda spawner: f"{spawner.user.url}proxy/5601",
+    "MLFLOW_EXTRA_ALLOWED_HOST": "*",
+    "MLFLOW_CORS_ALLOWED_ORIGINS": "*",
 }
 if os.environ.get("WORKSHOP_ACTIVITY_INTERVAL"):
     c.Spawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] = os.environ["WORKSHOP_ACTIVITY_INTERVAL"]

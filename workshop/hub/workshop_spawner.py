@@ -29,12 +29,15 @@ What it adds to DockerSpawner (jupyterhub/dockerspawner):
 """
 
 import asyncio
+import ipaddress
 import re
 
 import docker.errors
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, List, Unicode, default
+
+from learner_network import LearnerNetworks
 
 SOCKET_DIR = "/run/learner-docker"
 SEED_DIR = "/run/image-seed"
@@ -89,6 +92,15 @@ class WorkshopSpawner(DockerSpawner):
     )
     workshop = Unicode("tutorial-workshop", config=True, help="The workshop's name: a label on every container and volume.")
     labels = Dict(config=True, help="Extra labels on the containers and volumes.")
+    per_learner_network = Bool(
+        False,
+        config=True,
+        help="""Give each learner a bridge network of their own (<prefix>-<name>-net, a /28 of
+        subnet_pool) instead of network_name: the workspace, its engine and everything the
+        learner runs share that network namespace, so every learner's stack publishes the same
+        127.0.0.1 ports, and no learner reaches another's (learner_network.py says how).""",
+    )
+    subnet_pool = Unicode("10.213.0.0/16", config=True, help="Where the learners' networks get their /28 subnets.")
 
     @default("engine_args")
     def _default_engine_args(self):
@@ -102,7 +114,7 @@ class WorkshopSpawner(DockerSpawner):
     def _default_use_internal_ip(self):
         # With host networking DockerSpawner must not publish a port (Docker refuses port
         # bindings there); get_ip_and_port below says where the server listens.
-        return self.host_network or self.network_name not in {"bridge", "host"}
+        return self.host_network or self.per_learner_network or self.network_name not in {"bridge", "host"}
 
     @property
     def host_network(self) -> bool:
@@ -132,6 +144,13 @@ class WorkshopSpawner(DockerSpawner):
         """The engine's storage: apart per mode (a rootless engine's files belong to the learner's uid)."""
         return f"{self.home_volume}-engine" + ("" if self.engine_mode == "privileged" else "-rootless")
 
+    @property
+    def learner_network(self) -> str:
+        return f"{self.container_name}-net"
+
+    def _learner_networks(self) -> LearnerNetworks:
+        return LearnerNetworks(self, ipaddress.ip_network(self.subnet_pool))
+
     def _labels(self) -> dict:
         return {LABEL: self.workshop, f"{LABEL}.learner": self.user.name, **self.labels}
 
@@ -155,6 +174,8 @@ class WorkshopSpawner(DockerSpawner):
             # A new free port each start: every workspace shares the host's ports.
             self.port = random_port()
         await self._ensure_volumes()
+        if self.per_learner_network:
+            self.network_name = await self._learner_networks().ensure(self.learner_network, self._labels())
         if self.engine and self.host_network:
             await self._start_engine()
         try:
