@@ -48,15 +48,12 @@ function needsFields(/** @type {any} */ front) {
 // Workshop mode serves the site under a path such as /user/ada/tutorial/ (behind
 // jupyter-server-proxy); the server builds it with that path in TUTORIAL_BASE (server/cli/build.ts).
 const base = process.env.TUTORIAL_BASE || '/';
-// Where the site is built: dist/, or the folder the server is told to serve (server/paths.ts).
-const outDir = process.env.TUTORIAL_DIST_DIR || './dist';
 
 // The site is static: the local server (server/web/http.ts) serves dist/ and adds the per-start
 // token to every HTML page it sends. Nothing is fetched from outside 127.0.0.1.
 export default defineConfig({
   site: 'http://127.0.0.1:4321',
   base,
-  outDir,
   // Astro's own Markdown processor, plus the base path on the links the chapters write.
   markdown: { processor: satteri({ hastPlugins: [baseLinks(base)] }) },
   output: 'static',

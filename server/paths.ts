@@ -24,13 +24,8 @@ function findRepoRoot(from: string): string {
   }
 }
 
-/**
- * Where the built site is: dist/, or TUTORIAL_DIST_DIR where it is set. Workshop mode sets it to a
- * folder in the learner's home volume (workshop/proxy), so the site built for the learner's path
- * outlives the workspace container and a restarted workspace serves it at once, without building
- * it again. astro.config.mjs reads the same variable for its outDir.
- */
-export const DIST_DIR = process.env.TUTORIAL_DIST_DIR ? resolve(process.env.TUTORIAL_DIST_DIR) : join(REPO_ROOT, 'dist');
+/** Where the built site is. */
+export const DIST_DIR = join(REPO_ROOT, 'dist');
 
 /**
  * The shells' integration rc files (server/terminal/shells/: bash.sh, ...), read at run time. A path

@@ -64,11 +64,8 @@ def setup_tutorial() -> dict:
             state,
         ],
         "unix_socket": str(SOCKET),
-        # The site built for this learner's path lives in their home volume, so that it outlives
-        # the workspace container (the hub removes it when it stops): a restarted workspace
-        # serves it at once. Only the first start builds it (a few seconds, more on a machine
-        # that is starting a whole class at once), and a new image whose chapters changed.
-        "environment": {"TUTORIAL_DIST_DIR": os.path.expanduser("~/.tutorial-site")},
+        # The first start builds the site for this learner's path (a few seconds, more on a
+        # machine that is starting a whole class at once).
         "timeout": 300,
         "absolute_url": False,
         "new_browser_tab": True,
