@@ -162,6 +162,7 @@ export const STACK_VARIABLES = [
   'FLUENTD_FORWARD_PORT',
   'FLUENTD_MONITOR_URL',
   'S3_ENDPOINT_URL',
+  'MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD',
 ] as const;
 
 /**
@@ -181,6 +182,10 @@ export function stackVariables(e: Endpoints): Record<(typeof STACK_VARIABLES)[nu
     FLUENTD_FORWARD_PORT: String(e.fluentd.port),
     FLUENTD_MONITOR_URL: e.fluentd_monitor,
     S3_ENDPOINT_URL: e.s3,
+    // Not an address, but what keeps the MLflow client on the server's address: MLflow 3.17 asks a
+    // server whose artifacts are in S3 for presigned URLs and downloads from the S3 endpoint the
+    // server uses (http://seaweedfs:8333), which only containers of the stack can reach.
+    MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
   };
 }
 

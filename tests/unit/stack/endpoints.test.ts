@@ -112,6 +112,7 @@ describe('loadEndpoints', () => {
       FLUENTD_FORWARD_PORT: '34224',
       FLUENTD_MONITOR_URL: 'http://127.0.0.1:34220',
       S3_ENDPOINT_URL: 'http://127.0.0.1:18333',
+      MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
     });
 
     const targets = Object.fromEntries(Object.entries(serviceProbes(e)).map(([id, p]) => [id, p.target]));
