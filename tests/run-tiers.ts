@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pinnedImages, stackImages } from './compose/stack.ts';
 import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
+import { hasWeed, WEED } from './helpers/seaweedfs.ts';
 
 interface Tier {
   name: string;
@@ -25,6 +26,18 @@ const needVenv = (what: string) => () =>
   hasVenv() && run(venvBin('python'), ['-c', what])
     ? undefined
     : `the test virtualenv at ${testEnv.venv} with ${what.replace('import ', '')} is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
+
+/** Like needVenv, but finds the modules without importing them (mlflow with DVC's S3 plugin takes longer to import than `run` waits on a busy machine). */
+const needModules =
+  (...modules: string[]) =>
+  () =>
+    hasVenv() &&
+    run(venvBin('python'), [
+      '-c',
+      `import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ${JSON.stringify(modules)}) else 1)`,
+    ])
+      ? undefined
+      : `the test virtualenv at ${testEnv.venv} with ${modules.join(', ')} is missing (bash .ci/run makes it, or set TUTORIAL_VENV)`;
 
 const needDocker = () => {
   if (!run('docker', ['info']))
@@ -136,6 +149,14 @@ const TIERS: Tier[] = [
     name: 'integration/dvc',
     missing: all(needVenv('import dvc'), () => (run('git', ['--version']) ? undefined : 'git is not installed')),
     command: vitest('dvc'),
+  },
+  {
+    // SeaweedFS (the stack's S3 storage) run from its Go module's weed: MLflow's artifacts and DVC's remote in it.
+    name: 'integration/s3',
+    missing: all(needModules('mlflow', 'psycopg2', 'boto3', 'dvc_s3'), needPostgres, () =>
+      hasWeed() ? undefined : `SeaweedFS's weed is missing at ${WEED}; build it with \`bash tests/services/seaweedfs.sh\` (needs Go)`,
+    ),
+    command: vitest('s3'),
   },
   { name: 'integration/search', missing: all(needVenv('import fluent'), needElasticsearch), command: vitest('search') },
   { name: 'integration/python', missing: needVenv('import yaml, fluent'), command: vitest('python') },

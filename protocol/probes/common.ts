@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Fields every probe kind accepts. Strings in probe specs may use placeholders that the
  * server fills in before running: {{es}}, {{kibana}}, {{mlflow}}, {{fluentd_monitor}},
- * {{adminer}} (service base URLs), {{fluentd_host}} and {{fluentd_port}} (fluentd's forward
+ * {{adminer}}, {{s3}} (service base URLs), {{fluentd_host}} and {{fluentd_port}} (fluentd's forward
  * input), {{workspace}} (the learner's folder) and {{marker}} (the unique marker of the step's
  * current attempt). The addresses follow the workspace's compose/.env.
  */

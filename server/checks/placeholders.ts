@@ -12,6 +12,7 @@ export const PLACEHOLDER_NAMES = [
   'fluentd_host',
   'fluentd_port',
   'fluentd_monitor',
+  's3',
   'workspace',
   'marker',
 ] as const;
@@ -34,6 +35,7 @@ export function placeholderValues(endpoints: Endpoints, workspace: string, marke
     fluentd_host: endpoints.fluentd.host,
     fluentd_port: String(endpoints.fluentd.port),
     fluentd_monitor: endpoints.fluentd_monitor,
+    s3: endpoints.s3,
     workspace,
     marker,
   };

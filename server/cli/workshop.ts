@@ -39,7 +39,7 @@ const USAGE = `Usage: npm run workshop -- <command> [options]
                                  listen on ADDR instead of 127.0.0.1 (other machines reach the
                                  login page; put HTTPS in front, see docs/workshop.md)
              --mem-limit SIZE    memory of each workspace (default 2G)
-             --engine-mem-limit SIZE  memory of each learner's Docker engine (default 6G)
+             --engine-mem-limit SIZE  memory of each learner's Docker engine (default 7G)
              --engine MODE       each learner's Docker engine: rootless (default: dockerd as
                                  the learner's uid in a user namespace, its root is not the
                                  host's) or privileged (dockerd as root in a privileged sidecar:
@@ -71,7 +71,7 @@ const OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
   'i-understand-this-is-public': { type: 'boolean', default: false },
   'mem-limit': { type: 'string', default: '2G' },
-  'engine-mem-limit': { type: 'string', default: '6G' },
+  'engine-mem-limit': { type: 'string', default: '7G' },
   'no-engine': { type: 'boolean', default: false },
   engine: { type: 'string', default: 'rootless' },
   'no-image-seed': { type: 'boolean', default: false },

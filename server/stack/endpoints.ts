@@ -22,6 +22,8 @@ export const EndpointsSchema = z.strictObject({
   adminer: z.url(),
   fluentd: z.strictObject({ host: z.string(), port: z.number().int() }),
   fluentd_monitor: z.url(),
+  /** The S3 API of the stack's object storage (SeaweedFS): MLflow's artifacts and the team's DVC remote. */
+  s3: z.url(),
   docker: z.strictObject({ socketPath: z.string().optional(), host: z.string().optional() }),
   /** The Compose project name of the stack (COMPOSE_PROJECT_NAME in compose/.env). */
   composeProject: z.string(),
@@ -44,6 +46,7 @@ export const PORT_VARIABLES = {
   fluentd_monitor: 'FLUENTD_MONITOR_PORT',
   mlflow: 'MLFLOW_PORT',
   adminer: 'ADMINER_PORT',
+  s3: 'S3_PORT',
 } as const;
 type PortVariable = (typeof PORT_VARIABLES)[keyof typeof PORT_VARIABLES];
 
@@ -56,6 +59,7 @@ const URL_VARS = {
   mlflow: 'TUTORIAL_MLFLOW_URL',
   adminer: 'TUTORIAL_ADMINER_URL',
   fluentd_monitor: 'TUTORIAL_FLUENTD_MONITOR_URL',
+  s3: 'TUTORIAL_S3_URL',
 } as const;
 
 /** Where to read from: the workspace whose compose/.env counts, and the process environment. */
@@ -93,6 +97,7 @@ export function loadEndpoints(o: EndpointsOptions = {}): Endpoints {
     adminer: `http://${HOST}:${port('ADMINER_PORT')}`,
     fluentd: { host: HOST, port: port('FLUENTD_PORT') },
     fluentd_monitor: `http://${HOST}:${port('FLUENTD_MONITOR_PORT')}`,
+    s3: `http://${HOST}:${port('S3_PORT')}`,
     docker: {},
     composeProject: vars.COMPOSE_PROJECT_NAME || 'dstack',
   };
@@ -156,6 +161,8 @@ export const STACK_VARIABLES = [
   'FLUENTD_HOST',
   'FLUENTD_FORWARD_PORT',
   'FLUENTD_MONITOR_URL',
+  'S3_ENDPOINT_URL',
+  'MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD',
 ] as const;
 
 /**
@@ -174,6 +181,11 @@ export function stackVariables(e: Endpoints): Record<(typeof STACK_VARIABLES)[nu
     FLUENTD_HOST: e.fluentd.host,
     FLUENTD_FORWARD_PORT: String(e.fluentd.port),
     FLUENTD_MONITOR_URL: e.fluentd_monitor,
+    S3_ENDPOINT_URL: e.s3,
+    // Not an address, but what keeps the MLflow client on the server's address: MLflow 3.17 asks a
+    // server whose artifacts are in S3 for presigned URLs and downloads from the S3 endpoint the
+    // server uses (http://seaweedfs:8333), which only containers of the stack can reach.
+    MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
   };
 }
 
@@ -199,5 +211,6 @@ export function publishedPorts(e: Endpoints): { name: PortVariable; port: number
     { name: 'FLUENTD_MONITOR_PORT', port: of(e.fluentd_monitor) },
     { name: 'MLFLOW_PORT', port: of(e.mlflow) },
     { name: 'ADMINER_PORT', port: of(e.adminer) },
+    { name: 'S3_PORT', port: of(e.s3) },
   ];
 }

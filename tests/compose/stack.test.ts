@@ -31,13 +31,13 @@ import {
  * ports published by Docker on 127.0.0.1. tests/compose/override.yml replaces only the MLflow
  * build's network (it names each replacement; this file prints them). Images no registry here can
  * give are stand-ins under the file's own names (tests/services/stack-images.sh): Elasticsearch
- * is the real one from Maven Central's jars, adminer the real one from Debian, Kibana and fluentd
- * are fakes (tests/fakes/), each saying so.
+ * is the real one from Maven Central's jars, adminer the real one from Debian, SeaweedFS the real
+ * weed from its Go module, Kibana and fluentd are fakes (tests/fakes/), each saying so.
  */
 
 const run = promisify(execFile);
 const env = composeEnv();
-const SERVICES = ['elasticsearch', 'kibana', 'fluentd', 'postgres', 'mlflow', 'adminer'] as const;
+const SERVICES = ['elasticsearch', 'kibana', 'fluentd', 'postgres', 'mlflow', 'adminer', 'seaweedfs'] as const;
 /** How long every service must stay up and healthy after the work: the observation window. */
 const WINDOW_MS = 30_000;
 /** MLflow's peak memory under the tutorial's use must stay below this share of its mem_limit. */
@@ -279,6 +279,65 @@ describe.skipIf(why !== undefined && !process.env.CI)('the compose stack: every 
     expect(peak).toBeLessThan(MLFLOW_PEAK_SHARE * ml.limit);
   });
 
+  it("keeps what MLflow logs as objects in SeaweedFS's bucket, and DVC pushes 100 MB there (SeaweedFS's memory at rest and meanwhile)", async () => {
+    expect(up).toBe(true);
+    expect(runIds.length).toBeGreaterThan(0);
+    const s3 = {
+      S3_ENDPOINT_URL: `http://127.0.0.1:${stack.ports.S3_PORT}`,
+      S3_ACCESS_KEY: env.S3_ACCESS_KEY!,
+      S3_SECRET_KEY: env.S3_SECRET_KEY!,
+    };
+    const bucketPy = join(ROOT, 'workspace', 'data', 'bucket.py');
+    const ls = async (bucket: string, prefix = '') =>
+      (await run(venvBin('python'), [bucketPy, 'ls', bucket, prefix], { env: { ...process.env, ...s3 }, timeout: 60_000 })).stdout;
+    // simple.py's test.txt, uploaded through MLflow (the client has no S3 credentials), is an object in the bucket.
+    expect(await ls(env.S3_BUCKET_MLFLOW!)).toContain(`/${runIds[0]}/artifacts/test.txt\n`);
+    // Unsigned requests are refused: the server has an identity.
+    const anonymous = await get('S3_PORT', `/${env.S3_BUCKET_DVC}?list-type=2`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+
+    const usage = async () => {
+      const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', (await stack.state('seaweedfs')).id]);
+      const m = /^([\d.]+)([KMG]i?B)/.exec(stdout.trim());
+      return m ? Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[m[2] as 'KiB'] : Number.NaN;
+    };
+    const atRest = await usage();
+    const repo = join(workdir, 'dvc-100mb');
+    await run(
+      'bash',
+      [
+        '-c',
+        [
+          'git init -q "$REPO" && cd "$REPO" && git config user.name T && git config user.email t@example.invalid',
+          'dvc init -q && dvc config core.analytics false',
+          'mkdir -p data && head -c 104857600 /dev/urandom > data/big.bin && dvc add -q data/big.bin',
+          `dvc remote add -d team s3://${env.S3_BUCKET_DVC}/tier && dvc remote modify team endpointurl "$S3_ENDPOINT_URL"`,
+          'dvc remote modify --local team access_key_id "$S3_ACCESS_KEY" && dvc remote modify --local team secret_access_key "$S3_SECRET_KEY"',
+        ].join(' && '),
+      ],
+      { env: { ...process.env, ...s3, REPO: repo, PATH: `${join(venvBin('python'), '..')}:${process.env.PATH}` }, timeout: 120_000 },
+    );
+    let during = atRest;
+    let pushing = true;
+    const watch = (async () => {
+      while (pushing) {
+        during = Math.max(during, await usage());
+      }
+    })();
+    const t0 = performance.now();
+    await run(venvBin('dvc'), ['push'], { cwd: repo, timeout: 600_000 }).finally(() => {
+      pushing = false;
+    });
+    await watch;
+    const seconds = (performance.now() - t0) / 1000;
+    expect(await ls(env.S3_BUCKET_DVC!, 'tier/files/md5/')).toMatch(/^\s*104857600 {2}tier\/files\/md5\//m);
+    log(
+      `SeaweedFS: ${mib(atRest)} at rest (docker stats, after MLflow's runs), at most ${mib(during)} while \`dvc push\` sent 100 MB in ${seconds.toFixed(0)} s; mem_limit ${mib((await stack.state('seaweedfs')).memoryLimit)}.`,
+    );
+    expect(during).toBeLessThan((await stack.state('seaweedfs')).memoryLimit);
+  });
+
   it('keeps every service up, healthy and never restarted while watched', async () => {
     expect(up).toBe(true);
     const end = Date.now() + WINDOW_MS;
@@ -294,7 +353,7 @@ describe.skipIf(why !== undefined && !process.env.CI)('the compose stack: every 
       checks++;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    log(`${checks} checks over ${WINDOW_MS / 1000} s: all six running and healthy, never restarted.`);
+    log(`${checks} checks over ${WINDOW_MS / 1000} s: all seven running and healthy, never restarted.`);
   });
 
   it('records the peak memory of each container, its anonymous memory below its mem_limit', async () => {

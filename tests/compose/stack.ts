@@ -49,6 +49,7 @@ export function stackImages(): Record<string, string> {
     postgres: env.POSTGRES_IMAGE!,
     'mlflow (base of its build)': `python:${env.PYTHON_IMAGE_TAG}`,
     adminer: env.ADMINER_IMAGE!,
+    seaweedfs: env.SEAWEEDFS_IMAGE!,
   };
 }
 
@@ -63,7 +64,15 @@ export function stackImages(): Record<string, string> {
 export const CLASSIC_BUILDER = { DOCKER_BUILDKIT: '0' } as const;
 
 /** The host-port variables of compose/.env, one per published port. */
-export const PORT_VARIABLES = ['ES_PORT', 'KIBANA_PORT', 'FLUENTD_PORT', 'FLUENTD_MONITOR_PORT', 'MLFLOW_PORT', 'ADMINER_PORT'] as const;
+export const PORT_VARIABLES = [
+  'ES_PORT',
+  'KIBANA_PORT',
+  'FLUENTD_PORT',
+  'FLUENTD_MONITOR_PORT',
+  'MLFLOW_PORT',
+  'ADMINER_PORT',
+  'S3_PORT',
+] as const;
 export type PortVariable = (typeof PORT_VARIABLES)[number];
 
 /** The `# REPLACES:` lines of an override file: what it replaces in the real file, one line each. */

@@ -26,6 +26,10 @@ export interface MlflowServerOptions {
   readyTimeoutMs?: number;
   /** The port to listen on (default: a free one). The self-test uses the stack's own (MLFLOW_PORT in compose/.env). */
   port?: number;
+  /** Where the server keeps artifacts (default: a temp folder), e.g. `s3://bucket` with `env` giving its endpoint and credentials. */
+  artifactsDestination?: string;
+  /** More variables for the server (MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -60,7 +64,7 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
       '--workers=1',
       `--backend-store-uri=${backendUri}`,
       '--serve-artifacts',
-      `--artifacts-destination=${artifactsDir}`,
+      `--artifacts-destination=${options.artifactsDestination ?? artifactsDir}`,
       // The same host check as the compose stack, so a test sees a 403 where a learner would.
       `--allowed-hosts=127.0.0.1:${port},localhost:${port}`,
     ],
@@ -69,7 +73,7 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
       // Its own process group, so stop() reaches the worker processes as well.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' },
     },
   );
   const output = captureTail(child);

@@ -40,6 +40,7 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
       mlflow: 'http://127.0.0.1:1',
       adminer: 'http://127.0.0.1:1',
       fluentd_monitor: 'http://127.0.0.1:1',
+      s3: 'http://127.0.0.1:1',
       fluentd: { host: '127.0.0.1', port: 1 },
     },
     log: () => {},

@@ -8,11 +8,13 @@
 #   kibana         a FAKE (tests/fakes/kibana-server.ts): Kibana cannot run here;
 #   fluent/fluentd a FAKE base for compose/fluentd/Dockerfile (the tests' fluentd fake, tests/fakes/fluentd.ts);
 #   adminer        the real adminer from Debian's package, on PHP's built-in server;
+#   seaweedfs      the real SeaweedFS `weed` built from its Go module (tests/services/seaweedfs.sh,
+#                  cached under ~/.cache/ds-tutorial) on the Debian base;
 #   python, postgres  as before (debian-base.sh, postgres-image.sh).
 # Each stand-in carries the label tutorial.stand-in saying what it is; a real image of the same
 # name (one a developer pulled) is never replaced. Docker's layer cache makes a second run take
 # seconds; the Elasticsearch jars are cached under ~/.cache/ds-tutorial.
-#   bash tests/services/stack-images.sh [elasticsearch] [kibana] [fluentd] [adminer]   (default: all)
+#   bash tests/services/stack-images.sh [elasticsearch] [kibana] [fluentd] [adminer] [seaweedfs]   (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -51,7 +53,7 @@ bundle() {
 
 elastic=$(val ELASTIC_VERSION)
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(elasticsearch kibana fluentd adminer)
+[ ${#want[@]} -gt 0 ] || want=(elasticsearch kibana fluentd adminer seaweedfs)
 bash "$here/debian-base.sh" >/dev/null
 
 for what in "${want[@]}"; do
@@ -88,6 +90,13 @@ for what in "${want[@]}"; do
     adminer)
       build "$(val ADMINER_IMAGE)" adminer "the real adminer from Debian 12's package (4.8.1), on PHP 8.2's built-in server"
       ;;
-    *) echo "stack images: unknown image '$what' (elasticsearch, kibana, fluentd or adminer)" >&2; exit 1 ;;
+    seaweedfs)
+      image=$(val SEAWEEDFS_IMAGE)
+      mkdir -p "$work/seaweedfs"
+      cp "$(bash "$here/seaweedfs.sh")" "$work/seaweedfs/weed"
+      build "$image" seaweedfs \
+        "the real SeaweedFS ${image##*:} (weed built from its Go module by tests/services/seaweedfs.sh) on Debian 12"
+      ;;
+    *) echo "stack images: unknown image '$what' (elasticsearch, kibana, fluentd, adminer or seaweedfs)" >&2; exit 1 ;;
   esac
 done

@@ -145,8 +145,16 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(DEFAULT_ENDPOINTS.composeProject).toBe('dstack');
   });
 
-  it('defines the six services of the stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['adminer', 'elasticsearch', 'fluentd', 'kibana', 'mlflow', 'postgres']);
+  it('defines the seven services of the stack', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'adminer',
+      'elasticsearch',
+      'fluentd',
+      'kibana',
+      'mlflow',
+      'postgres',
+      'seaweedfs',
+    ]);
   });
 
   it('pins every image to a tag taken from .env, never latest', () => {
@@ -211,6 +219,8 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(input.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
       `mlflow==${envFile.MLFLOW_VERSION}`,
       `psycopg2-binary==${envFile.PSYCOPG2_VERSION}`,
+      // MLflow's S3 client, for the artifacts in the stack's object storage.
+      expect.stringMatching(/^boto3==\d+\.\d+\.\d+$/),
     ]);
     const dockerfile = readFileSync(join(COMPOSE_DIR, 'mlflow', 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/pip install --no-cache-dir --require-hashes --only-binary=:all: -r \/tmp\/requirements\.txt/);
@@ -222,7 +232,7 @@ describe('compose/docker-compose.yml: project rules', () => {
         expect(typeof port, `${name} port ${i} uses the short syntax`).toBe('string');
         expect(port as string, `${name} port ${i}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
         const rawPort = rawServices[name]!.ports![i] as string;
-        expect(rawPort, `${name} port ${i}`).toMatch(/^127\.0\.0\.1:\$\{[A-Z_]+_PORT:-\d+\}:\d+$/);
+        expect(rawPort, `${name} port ${i}`).toMatch(/^127\.0\.0\.1:\$\{[A-Z0-9_]+_PORT:-\d+\}:\d+$/);
       }
     }
     // The ports the server's endpoints expect by default.
@@ -231,6 +241,7 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(published('kibana')).toEqual([new URL(DEFAULT_ENDPOINTS.kibana).port].map(Number));
     expect(published('mlflow')).toEqual([new URL(DEFAULT_ENDPOINTS.mlflow).port].map(Number));
     expect(published('adminer')).toEqual([new URL(DEFAULT_ENDPOINTS.adminer).port].map(Number));
+    expect(published('seaweedfs')).toEqual([new URL(DEFAULT_ENDPOINTS.s3).port].map(Number));
     expect(published('fluentd')).toEqual([DEFAULT_ENDPOINTS.fluentd.port, Number(new URL(DEFAULT_ENDPOINTS.fluentd_monitor).port)]);
   });
 
@@ -245,14 +256,21 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(JSON.stringify(compose.services.elasticsearch!.healthcheck!.test)).toContain('_cluster/health');
     expect(JSON.stringify(compose.services.kibana!.healthcheck!.test)).toContain('/api/status');
     expect(JSON.stringify(compose.services.mlflow!.healthcheck!.test)).toContain('/health');
+    // The S3 gateway answers, and both buckets exist (they are made after it starts listening).
+    const s3 = JSON.stringify(compose.services.seaweedfs!.healthcheck!.test);
+    for (const part of ['8333/healthz', `/buckets/${envFile.S3_BUCKET_MLFLOW}/`, `/buckets/${envFile.S3_BUCKET_DVC}/`])
+      expect(s3).toContain(part);
   });
 
   it('starts dependants only once their dependency is healthy', () => {
     expect(compose.services.kibana!.depends_on).toEqual({ elasticsearch: { condition: 'service_healthy' } });
-    expect(compose.services.mlflow!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(compose.services.mlflow!.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      seaweedfs: { condition: 'service_healthy' },
+    });
   });
 
-  it('limits every container by what it was measured or documented to need, about 5.0 GiB in all', () => {
+  it('limits every container by what it was measured or documented to need, about 5.9 GiB in all', () => {
     const bytes = (v: string | number) => {
       if (typeof v === 'number') return v;
       const m = /^(\d+)([kmg]?)b?$/i.exec(v);
@@ -265,8 +283,8 @@ describe('compose/docker-compose.yml: project rules', () => {
       total += bytes(service.mem_limit!);
     }
     // The figure README.md, the start-the-stack chapter and the file's own header state.
-    expect((total / 1024 ** 3).toFixed(1)).toBe('5.0');
-    expect(composeText).toContain('Memory limits add up to about 5.0 GiB');
+    expect((total / 1024 ** 3).toFixed(1)).toBe('5.9');
+    expect(composeText).toContain('Memory limits add up to about 5.9 GiB');
     // Elasticsearch's heap is fixed and fits well inside its container.
     const es = environmentOf(compose.services.elasticsearch!);
     expect(es.ES_JAVA_OPTS).toBe('-Xms512m -Xmx512m');
@@ -277,7 +295,7 @@ describe('compose/docker-compose.yml: project rules', () => {
     expect(heap).toBeGreaterThanOrEqual(1024);
     expect(bytes(compose.services.kibana!.mem_limit!)).toBeGreaterThanOrEqual(2 * 1024 ** 3);
     expect(heap * 1024 ** 2).toBeLessThanOrEqual(bytes(compose.services.kibana!.mem_limit!) / 2);
-    // MLflow's 896 MiB hold only without MLflow 3's background job execution (about 1.8 GB with it).
+    // MLflow's 1 GiB holds only without MLflow 3's background job execution (about 1.8 GB with it).
     expect(environmentOf(compose.services.mlflow!).MLFLOW_SERVER_ENABLE_JOB_EXECUTION).toBe('false');
   });
 
@@ -336,13 +354,23 @@ describe('compose/docker-compose.yml: project rules', () => {
     }
   });
 
-  it('serves MLflow artifacts through the server, from a named volume, with the allowed hosts the learner uses', () => {
+  it("serves MLflow artifacts through the server, from SeaweedFS's bucket, with the allowed hosts the learner uses", () => {
     const cmd = commandOf(compose.services.mlflow!);
     expect(cmd).toContain('--serve-artifacts');
-    const destination = flag(cmd, '--artifacts-destination')!;
+    expect(flag(cmd, '--artifacts-destination')).toBe(`s3://${envFile.S3_BUCKET_MLFLOW}`);
     expect(flag(cmd, '--default-artifact-root')).toBeUndefined();
-    const mount = (compose.services.mlflow!.volumes ?? []).find((v) => v.endsWith(`:${destination}`));
-    expect(mount, `a volume mounted on ${destination}`).toBeTruthy();
+    // The server alone holds the S3 credentials, the same the storage server was started with.
+    const ml = environmentOf(compose.services.mlflow!);
+    const s3 = environmentOf(compose.services.seaweedfs!);
+    expect(ml.MLFLOW_S3_ENDPOINT_URL).toBe('http://seaweedfs:8333');
+    expect([ml.AWS_ACCESS_KEY_ID, ml.AWS_SECRET_ACCESS_KEY]).toEqual([envFile.S3_ACCESS_KEY, envFile.S3_SECRET_KEY]);
+    expect([s3.AWS_ACCESS_KEY_ID, s3.AWS_SECRET_ACCESS_KEY]).toEqual([envFile.S3_ACCESS_KEY, envFile.S3_SECRET_KEY]);
+    // Both buckets are made at start; the data lives in a named volume.
+    const weed = commandOf(compose.services.seaweedfs!);
+    expect(weed[0]).toBe('mini');
+    expect(flag(weed, '-bucket')).toBe(`${envFile.S3_BUCKET_MLFLOW},${envFile.S3_BUCKET_DVC}`);
+    expect(flag(weed, '-master.telemetry')).toBe('false');
+    const mount = (compose.services.seaweedfs!.volumes ?? []).find((v) => v.endsWith(':/data'));
     expect(Object.keys(compose.volumes ?? {})).toContain(mount!.split(':')[0]);
     const hosts = flag(cmd, '--allowed-hosts')!.split(',');
     const port = envFile.MLFLOW_PORT;

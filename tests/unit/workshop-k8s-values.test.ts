@@ -201,7 +201,7 @@ describe(`workshop/k8s/values.yaml (Zero to JupyterHub ${CHART.version})`, () =>
       (sum, m) => sum + Number(m[1]) * 1024 ** 2,
       0,
     );
-    expect(stack / GiB).toBeCloseTo(5.0, 1);
+    expect(stack / GiB).toBeCloseTo(5.9, 1);
     // The engine's own processes (dockerd, containerd, rootlesskit, slirp4netns) need room beside the stack's.
     expect(bytes(engine?.resources?.limits.memory ?? '0')).toBeGreaterThanOrEqual(stack + 0.5 * GiB);
     // The single-server hub's engines get the same: `up`'s default, the config's and the spawner's.
@@ -210,7 +210,7 @@ describe(`workshop/k8s/values.yaml (Zero to JupyterHub ${CHART.version})`, () =>
       /WORKSHOP_ENGINE_MEM_LIMIT", "(\w+)"/.exec(read('workshop/hub/jupyterhub_config.py'))?.[1],
       /engine_mem_limit = Unicode\("(\w+)"/.exec(read('workshop/hub/workshop_spawner.py'))?.[1],
     ];
-    expect(local).toEqual(['6G', '6G', '6G']);
+    expect(local).toEqual(['7G', '7G', '7G']);
     expect(bytes(local[0] ?? '0', true)).toBe(bytes(engine?.resources?.limits.memory ?? '0'));
   });
 

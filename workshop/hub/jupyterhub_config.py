@@ -117,7 +117,7 @@ c.DockerSpawner.notebook_dir = "/home/learner"
 c.DockerSpawner.extra_create_kwargs = lambda spawner: {"labels": spawner._labels()}
 engine = env("WORKSHOP_ENGINE", "1") == "1"
 c.WorkshopSpawner.engine = engine
-c.WorkshopSpawner.engine_mem_limit = env("WORKSHOP_ENGINE_MEM_LIMIT", "6G")
+c.WorkshopSpawner.engine_mem_limit = env("WORKSHOP_ENGINE_MEM_LIMIT", "7G")
 # rootless (the default) or privileged (`npm run workshop -- up --engine privileged`); the class's
 # images saved by `up` (image seed), loaded into each learner's engine when it starts.
 c.WorkshopSpawner.engine_mode = env("WORKSHOP_ENGINE_MODE", "rootless")

@@ -79,7 +79,7 @@ class WorkshopSpawner(DockerSpawner):
         help="A host folder with images.tar (docker save) and id: loaded into each learner's engine once.",
     )
     engine_image = Unicode("", config=True, help="Image of the engine sidecar (default: the workspace image).")
-    engine_mem_limit = Unicode("6G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
+    engine_mem_limit = Unicode("7G", config=True, help="Memory limit of the engine sidecar (the learner's stack runs in it).")
     engine_args = List(Unicode(), config=True, help="Extra dockerd arguments.")
     engine_privileged = Unicode(
         "auto",

@@ -23,6 +23,10 @@ import mlflow
 # each request seven times with growing pauses. Set the variables yourself to change this.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+# Download through the server, as uploads go: with its artifacts in S3, the server would otherwise
+# hand out presigned URLs of its own S3 endpoint (http://seaweedfs:8333), which only the stack's
+# containers can reach.
+os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
 
 TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5001")
 EXPERIMENT = "my-simple-experiment"

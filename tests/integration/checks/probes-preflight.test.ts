@@ -21,12 +21,12 @@ beforeAll(async () => {
   holder = createServer();
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
   busy = (holder.address() as { port: number }).port;
-  for (let i = 0; i < 5; i++) free.push(await freePort());
+  for (let i = 0; i < 6; i++) free.push(await freePort());
   mkdirSync(join(workspace, 'compose'), { recursive: true });
-  const [es, kibana, forward, monitor, adminer] = free;
+  const [es, kibana, forward, monitor, adminer, s3] = free;
   writeFileSync(
     join(workspace, 'compose', '.env'),
-    `ES_PORT=${es}\nKIBANA_PORT=${kibana}\nFLUENTD_PORT=${forward}\nFLUENTD_MONITOR_PORT=${monitor}\nMLFLOW_PORT=${busy}\nADMINER_PORT=${adminer}\n`,
+    `ES_PORT=${es}\nKIBANA_PORT=${kibana}\nFLUENTD_PORT=${forward}\nFLUENTD_MONITOR_PORT=${monitor}\nMLFLOW_PORT=${busy}\nADMINER_PORT=${adminer}\nS3_PORT=${s3}\n`,
   );
 });
 afterAll(async () => {
@@ -52,6 +52,7 @@ describe('preflight probe with stackPorts', () => {
       `✓ Port ${free[3]} (FLUENTD_MONITOR_PORT) is free.`,
       `✗ Port ${busy} (MLFLOW_PORT) is busy: another program listens on it.`,
       `✓ Port ${free[4]} (ADMINER_PORT) is free.`,
+      `✓ Port ${free[5]} (S3_PORT) is free.`,
     ]);
   });
 });

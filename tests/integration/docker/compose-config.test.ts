@@ -37,7 +37,15 @@ describe('compose/docker-compose.yml under a real Compose v2', () => {
     expect(r.ok).toBe(true);
     const config = JSON.parse(r.stdout) as Resolved;
     expect(config.name).toBe('dstack');
-    expect(Object.keys(config.services).sort()).toEqual(['adminer', 'elasticsearch', 'fluentd', 'kibana', 'mlflow', 'postgres']);
+    expect(Object.keys(config.services).sort()).toEqual([
+      'adminer',
+      'elasticsearch',
+      'fluentd',
+      'kibana',
+      'mlflow',
+      'postgres',
+      'seaweedfs',
+    ]);
     for (const [name, service] of Object.entries(config.services)) {
       expect(service.image, name).toMatch(/:[\w.-]+$/);
       expect(service.image, name).not.toMatch(/:latest$/);

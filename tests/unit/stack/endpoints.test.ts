@@ -35,8 +35,9 @@ const MOVED = {
   FLUENTD_MONITOR_PORT: 34220,
   MLFLOW_PORT: 15001,
   ADMINER_PORT: 18080,
+  S3_PORT: 18333,
 };
-const DEFAULT_PORTS = [9200, 5601, 24224, 24220, 5001, 8080];
+const DEFAULT_PORTS = [9200, 5601, 24224, 24220, 5001, 8080, 8333];
 
 describe('loadEndpoints', () => {
   it("takes the defaults from the repository's compose/.env, MLflow on 5001 (macOS's AirPlay Receiver holds 5000)", () => {
@@ -47,6 +48,7 @@ describe('loadEndpoints', () => {
       adminer: 'http://127.0.0.1:8080',
       fluentd: { host: '127.0.0.1', port: 24224 },
       fluentd_monitor: 'http://127.0.0.1:24220',
+      s3: 'http://127.0.0.1:8333',
       docker: {},
       composeProject: 'dstack',
     });
@@ -98,6 +100,7 @@ describe('loadEndpoints', () => {
       adminer: 'http://127.0.0.1:18080',
       fluentd_port: '34224',
       fluentd_monitor: 'http://127.0.0.1:34220',
+      s3: 'http://127.0.0.1:18333',
     });
 
     expect(stackVariables(e)).toEqual({
@@ -108,6 +111,8 @@ describe('loadEndpoints', () => {
       FLUENTD_HOST: '127.0.0.1',
       FLUENTD_FORWARD_PORT: '34224',
       FLUENTD_MONITOR_URL: 'http://127.0.0.1:34220',
+      S3_ENDPOINT_URL: 'http://127.0.0.1:18333',
+      MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
     });
 
     const targets = Object.fromEntries(Object.entries(serviceProbes(e)).map(([id, p]) => [id, p.target]));
