@@ -56,6 +56,7 @@ describe('npm run workshop', () => {
         `${val('POSTGRES_IMAGE')}`,
         `python:${val('PYTHON_IMAGE_TAG')}`,
         `${val('ADMINER_IMAGE')}`,
+        `${val('SEAWEEDFS_IMAGE')}`,
       ].sort(),
     );
   });
