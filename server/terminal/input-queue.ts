@@ -35,28 +35,30 @@ export function sliceInput(data: string, max = INPUT_SLICE): string[] {
  * (pyenv init, say) would otherwise read and lose it.
  */
 export class InputQueue {
-  readonly #write: (data: string) => void;
-  #slices: string[] = [];
+  readonly #write: (data: string, learner: boolean) => void;
+  /** What waits, and whether the learner typed it (keystrokes) or the server did (a Run). */
+  #slices: { text: string; learner: boolean }[] = [];
   #writing: NodeJS.Timeout | undefined;
   /** Input may go to the shell: open() was called, or START_HOLD_MS have passed. */
   #open = false;
   #closed = false;
   readonly #startHold: NodeJS.Timeout;
 
-  constructor(write: (data: string) => void) {
+  constructor(write: (data: string, learner: boolean) => void) {
     this.#write = write;
     this.#startHold = setTimeout(() => this.open(), START_HOLD_MS);
     this.#startHold.unref();
   }
 
-  push(data: string): void {
+  /** `learner`: keystrokes of the learner's, which the write callback is told about as it writes them. */
+  push(data: string, learner = false): void {
     if (this.#closed) return;
     if (data === '\x03' || data === '\x1c') {
       this.#slices = [];
-      this.#write(data);
+      this.#write(data, learner);
       return;
     }
-    this.#slices.push(...sliceInput(data));
+    this.#slices.push(...sliceInput(data).map((text) => ({ text, learner })));
     if (!this.#writing && this.#open) this.#drain();
   }
 
@@ -83,7 +85,7 @@ export class InputQueue {
       this.#slices = [];
       return;
     }
-    this.#write(next);
+    this.#write(next.text, next.learner);
     // Let the shell read each slice before the next: a full pty input queue in canonical mode
     // drops bytes, and a big paste must not hold up the event loop (or a Ctrl-C behind it).
     if (this.#slices.length > 0) this.#writing = setTimeout(() => this.#drain(), 2);

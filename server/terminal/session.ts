@@ -85,7 +85,11 @@ export class TerminalSession {
       this.#shell.onData((data) => this.#onData(data)),
       this.#shell.onExit((e) => this.#onExit(e)),
     );
-    this.#input = new InputQueue((data) => this.#write(data));
+    // Keystrokes count for the prompt's state when they go in (keys typed before the first prompt wait for it).
+    this.#input = new InputQueue((data, learner) => {
+      if (learner) this.#prompt.typed(data);
+      this.#write(data);
+    });
   }
 
   get pid(): number {
@@ -187,14 +191,10 @@ export class TerminalSession {
     if (this.#paused && this.#unacked <= FLOW.lowWater) this.#setPaused(false);
   }
 
-  /**
-   * Keystrokes from the learner's terminal. Ctrl-C goes in at once; other input typed before the
-   * shell's first prompt waits for it (see InputQueue).
-   */
+  /** Keystrokes from the learner's terminal: Ctrl-C at once, others after the first prompt (InputQueue). */
   input(data: string): void {
     if (this.#exit || this.#closing) return;
-    this.#prompt.typed(data);
-    this.#input.push(data);
+    this.#input.push(data, true);
   }
 
   resize(cols: number, rows: number): void {
@@ -349,7 +349,8 @@ export class TerminalSession {
         continue;
       }
       this.#prompt.mark(part);
-      if (part.kind === 'finished' || part.kind === 'prompt-end') this.#input.open();
+      // Held keys go in once the screen has placed the prompt's end: an Enter among them submits a line there.
+      if (part.kind === 'finished' || part.kind === 'prompt-end') void this.#screen.flushed().then(() => this.#input.open());
     }
   }
 
