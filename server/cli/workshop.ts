@@ -20,8 +20,8 @@ import {
   writePrivate,
 } from './workshop/hub.ts';
 import { BASE_IMAGE, buildImage, IMAGE_REPOSITORY, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
-import { ensureSeed } from './workshop/seed.ts';
 import { DEFAULT_SUBNET_POOL, dockerNetworkGateway, removeNetworks } from './workshop/network.ts';
+import { ensureSeed } from './workshop/seed.ts';
 
 /**
  * `npm run workshop -- up | status | down | build`: workshop mode on one machine with Docker

@@ -120,12 +120,11 @@ export async function memoryMiB(container: string): Promise<number | undefined> 
 
 // --- Each learner's own network and stack (issue 24, items 1 and 4) ------------------------------
 
-/** The learner's engine socket, as the workspace and the engine sidecar both mount it. */
-const ENGINE_SOCKET = 'unix:///run/learner-docker/docker.sock';
-
-/** `docker` against a learner's own engine (run inside its sidecar, which has the CLI). */
+/** `docker` against a learner's own engine, run by the learner in their workspace. */
 export function learnerDocker(workspace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return docker(['exec', `${workspace}-engine`, 'docker', '-H', ENGINE_SOCKET, ...args]);
+  // As the learner, in their workspace: its DOCKER_HOST is their engine's socket (rootless by
+  // default, where a client inside the engine's own container is not the way in).
+  return docker(['exec', '-u', 'learner', workspace, 'docker', ...args]);
 }
 
 /**
@@ -136,11 +135,8 @@ export function learnerDocker(workspace: string, args: string[]): Promise<{ code
 export function seedEngineByHand(workspace: string, images: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const save = execFile('docker', ['save', ...images], { encoding: 'buffer', maxBuffer: 1 << 30 });
-    const load = execFile(
-      'docker',
-      ['exec', '-i', `${workspace}-engine`, 'docker', '-H', ENGINE_SOCKET, 'load', '-q'],
-      (err, _out, stderr) =>
-        err ? reject(new Error(`loading ${images.join(', ')} into ${workspace}'s engine failed: ${stderr}`)) : resolve(),
+    const load = execFile('docker', ['exec', '-i', '-u', 'learner', workspace, 'docker', 'load', '-q'], (err, _out, stderr) =>
+      err ? reject(new Error(`loading ${images.join(', ')} into ${workspace}'s engine failed: ${stderr}`)) : resolve(),
     );
     save.stdout?.pipe(load.stdin!);
     save.on('error', reject);

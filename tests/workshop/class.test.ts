@@ -392,11 +392,11 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
   // --- 24b: the rootless engine and the image seed ---------------------------------------------
 
   /** Runs the Docker CLI in a learner's workspace, as the learner: their socket, their engine. */
-  const learnerDocker = (learner: string, args: string[]) => docker(['exec', '-u', 'learner', container(learner), 'docker', ...args]);
+  const dockerOf = (learner: string, args: string[]) => docker(['exec', '-u', 'learner', container(learner), 'docker', ...args]);
 
   it("each learner's engine is rootless: not privileged, the learner's uid, three capabilities", async () => {
     for (const l of ['learner-1', 'learner-2']) {
-      const info = await learnerDocker(l, ['info', '--format', '{{json .SecurityOptions}}']);
+      const info = await dockerOf(l, ['info', '--format', '{{json .SecurityOptions}}']);
       expect(info.stdout, info.stderr).toContain('name=rootless');
       const engine = JSON.parse((await docker(['inspect', `${container(l)}-engine`])).stdout)[0];
       expect(engine.HostConfig.Privileged).toBe(false);
@@ -410,16 +410,16 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
   it("the image seed: up saved the stack's images once, and learner 2's compose up pulls nothing from outside", async () => {
     expect(upOutput).toMatch(/^Images for the learners' engines: found on this machine: .+\.$/m);
     expect(upOutput).toMatch(/^(Saved \d+ images|The image seed .* is up to date)/m);
-    const present = await learnerDocker('learner-2', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
+    const present = await dockerOf('learner-2', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
     for (const image of stackImages()) expect(present.stdout.split('\n'), `${image} in learner 2's engine`).toContain(image);
     // Compose creates the stack's pulled services in learner 2's engine; the engine's own event log
     // says whether it pulled anything (no registry answers here, so a pull would also fail).
     const since = (await docker(['exec', container('learner-2'), 'date', '+%s'])).stdout.trim();
     const compose = ['compose', '-p', 'seedcheck', '-f', '/opt/tutorial/compose/docker-compose.yml'];
-    const created = await learnerDocker('learner-2', [...compose, 'up', '--no-start', 'elasticsearch', 'kibana', 'postgres', 'adminer']);
+    const created = await dockerOf('learner-2', [...compose, 'up', '--no-start', 'elasticsearch', 'kibana', 'postgres', 'adminer']);
     expect(created.code, created.stderr).toBe(0);
     const until = (await docker(['exec', container('learner-2'), 'date', '+%s'])).stdout.trim();
-    const events = await learnerDocker('learner-2', [
+    const events = await dockerOf('learner-2', [
       'events',
       '--since',
       since,
@@ -431,7 +431,7 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     expect(events.code, events.stderr).toBe(0);
     expect(events.stdout).toMatch(/^container create /m);
     expect(events.stdout).not.toMatch(/^image pull /m);
-    expect((await learnerDocker('learner-2', [...compose, 'down', '--volumes'])).code).toBe(0);
+    expect((await dockerOf('learner-2', [...compose, 'down', '--volumes'])).code).toBe(0);
   });
 
   it("a learner's engine cannot read the host's files or another learner's volume", async () => {
@@ -442,8 +442,8 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     writeFileSync(hostFile, `${hostSecret}\n`);
     const volumeSecret = `learner1-secret-${randomBytes(8).toString('hex')}`;
     const img = 'python:3.12.11-slim-bookworm';
-    expect((await learnerDocker('learner-1', ['volume', 'create', 'wstest-secret'])).code).toBe(0);
-    const planted = await learnerDocker('learner-1', ['run', '--rm', '-v', 'wstest-secret:/v', img, 'touch', `/v/${volumeSecret}`]);
+    expect((await dockerOf('learner-1', ['volume', 'create', 'wstest-secret'])).code).toBe(0);
+    const planted = await dockerOf('learner-1', ['run', '--rm', '-v', 'wstest-secret:/v', img, 'touch', `/v/${volumeSecret}`]);
     expect(planted.code, planted.stderr).toBe(0);
     const { dev } = statSync(hostFile);
     const [major, minor] = [(dev >>> 8) & 0xfff, (dev & 0xff) | ((dev >>> 12) & 0xfff00)];
@@ -471,23 +471,14 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
       ],
     ];
     for (const [what, flags, script, mayRefuse] of attempts) {
-      const r = await learnerDocker('learner-2', ['run', '--rm', ...flags, img, 'sh', '-c', script]);
+      const r = await dockerOf('learner-2', ['run', '--rm', ...flags, img, 'sh', '-c', script]);
       say(`learner 2's engine, ${what}: ${r.code === 0 ? 'ran, and saw no secret' : `refused (${r.stderr.trim().split('\n').pop()})`}`);
       if (!(mayRefuse && r.code !== 0)) expect(r.stdout, `${what}: ${r.stderr}`).toMatch(/(searched|done)\n?$/);
       expect(r.stdout + r.stderr, what).not.toContain(hostSecret);
       expect(r.stdout + r.stderr, what).not.toContain(volumeSecret);
     }
     // Learner 1's own engine does see its volume: the search above would have found it there.
-    const own = await learnerDocker('learner-1', [
-      'run',
-      '--rm',
-      '-v',
-      'wstest-secret:/x',
-      img,
-      'sh',
-      '-c',
-      `find /x -name '${volumeSecret}'`,
-    ]);
+    const own = await dockerOf('learner-1', ['run', '--rm', '-v', 'wstest-secret:/x', img, 'sh', '-c', `find /x -name '${volumeSecret}'`]);
     expect(own.stdout).toContain(volumeSecret);
   });
 
