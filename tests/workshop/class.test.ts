@@ -260,41 +260,18 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
       250,
     );
     for (const port of [9300, 9200, 5601, 8888]) expect(await connectFrom(w2, ip1, port), `${ip1}:${port}`).not.toBe('connected');
-    // Learner 1's Elasticsearch container, at its address inside learner 1's engine (learner 1
-    // reaches it there), from learner 2's side with every route learner 2 can add: a container
-    // in learner 2's engine with NET_ADMIN in the workspace's own network namespace.
+    // Learner 1's Elasticsearch container, at its address inside learner 1's engine. A rootless
+    // engine keeps its containers in rootlesskit's own network namespace, behind the learner's:
+    // not even learner 1's workspace reaches that address (only the published 127.0.0.1 port), so
+    // nor does learner 2's. (24a's probe with routes added from a NET_ADMIN container was written
+    // for a root engine, whose bridge sits in the workspace's namespace; see docs/workshop.md.)
     const esIp = (
       await learnerDocker(w1, ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node1])
     ).stdout.trim();
-    expect(await getFrom(w1, `http://${esIp}:9200/`)).toContain(node1);
-    const gw2 = (await docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', w2])).stdout.trim();
-    const esImage = (
-      await learnerDocker(w2, ['ps', '--format', '{{.Image}}', '--filter', 'label=com.docker.compose.service=elasticsearch'])
-    ).stdout.trim();
-    const probe = `import urllib.request as u\ntry: print(u.urlopen('http://${esIp}:9200/',timeout=3).read().decode())\nexcept OSError as e: print(type(getattr(e,'reason',e)).__name__)`;
-    // `ip route` in learner 2's workspace namespace, from a container in learner 2's engine.
-    const ipRoute = (args: string[]) =>
-      learnerDocker(w2, [
-        'run',
-        '--rm',
-        '--network',
-        'host',
-        '--cap-add',
-        'NET_ADMIN',
-        'tutorial-test/busybox:1',
-        'busybox',
-        'ip',
-        'route',
-        ...args,
-      ]);
-    for (const route of [`via ${ip1} dev eth0 onlink`, `via ${gw2}`]) {
-      const add = await ipRoute(['replace', `${esIp}/32`, ...route.split(' ')]);
-      expect(add.code, add.stderr).toBe(0);
-      const got = await learnerDocker(w2, ['run', '--rm', '--network', 'host', '--entrypoint', 'python3', esImage, '-c', probe]);
-      await ipRoute(['del', `${esIp}/32`]);
-      expect(got.stdout, route).not.toContain(node1);
-      expect(got.stdout.trim(), route).toMatch(/^[A-Za-z]+(Error)?$|timed out/);
-    }
+    expect(esIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(await getFrom(w1, 'http://127.0.0.1:9200/')).toContain(node1);
+    expect(await getFrom(w1, `http://${esIp}:9200/`)).not.toContain(node1);
+    expect(await getFrom(w2, `http://${esIp}:9200/`)).not.toContain(node1);
     // Names: learner 1's containers are in no DNS learner 2 asks.
     const lookup = `import socket\ntry: print(socket.gethostbyname(${JSON.stringify(w1)}))\nexcept OSError as e: print(type(e).__name__)`;
     expect((await docker(['exec', '-u', 'learner', w2, 'python3', '-c', lookup])).stdout.trim()).toBe('gaierror');
