@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkProblems } from './issues.ts';
 import { CheckSchema } from './probes/index.ts';
 

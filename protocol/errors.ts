@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every error code the server sends the page in `{ type: 'error', code, message }`. The code is

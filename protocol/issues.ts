@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { probeSchemas } from './probes/index.ts';
 
 type Issue = z.core.$ZodIssue;

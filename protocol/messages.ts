@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema } from './content.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { CheckResultSchema } from './result.ts';

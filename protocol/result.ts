@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One piece of evidence a probe gathered: an HTTP status, an exit code, log lines. */
 export const EvidenceSchema = z.object({

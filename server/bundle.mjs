@@ -9,8 +9,10 @@
 //
 // `node server/bundle.mjs` builds when a source is newer than the last build (a few milliseconds
 // when nothing changed, about a second when something did); `--force` always builds.
-// Each program is one self-contained file (no shared chunks), and the packages in node_modules stay
-// outside it (node-pty and dockerode carry native or CommonJS parts), loaded as plain JavaScript.
+// Each program is one self-contained file (no shared chunks). The plain-JavaScript packages the
+// server needs at start (BUNDLED) are built into it; the others (node-pty's native part, dockerode
+// and @xterm/headless, which load at their first use) stay in node_modules. How this keeps the idle
+// server small is said at `packagesPlugin`.
 // Files the server reads at run time (chapters, the site, the shells' rc files) are found from the
 // repository's root (server/paths.ts), never from the bundle's own place.
 import { randomBytes } from 'node:crypto';
@@ -69,6 +71,45 @@ function writeWhole(file, contents) {
   }
 }
 
+/** Packages built into the programs: plain JavaScript that the server loads at start anyway. */
+export const BUNDLED = ['zod', 'ws', 'yaml', 'mrmime'];
+
+/** `zod` for `zod`, `@xterm/headless` for `@xterm/headless/lib/x.js`. */
+function packageOf(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * How the programs load what is not their own code, chosen for the idle server's memory
+ * (bench/RESULTS.md, "Idle memory"):
+ * - BUNDLED packages are built in: one file instead of about 180 (zod alone is 95) that Node would
+ *   resolve, read and compile one by one at every start. Only the parts the code uses are kept
+ *   (zod is imported as `import * as z from 'zod'`, so its 40 locales stay out).
+ * - Node's built-in modules and the packages left in node_modules are loaded with require(), not
+ *   import: an ES import of `node:http` makes Node build an ES view of all its exports, which
+ *   reads `http.WebSocket` and so loads undici, Node's fetch client (about 10 MB), at start instead
+ *   of at the first fetch() (server/stack/http.ts, when a check or the stack panel asks); an ES import of a CommonJS package (node-pty) makes Node scan its source
+ *   for export names first.
+ * - Dynamic `import()` (dockerode at the first Docker call) stays as it is.
+ */
+const packagesPlugin = {
+  name: 'tutorial-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.namespace === 'required') return { path: args.path, external: true };
+      if (!args.path.startsWith('node:') && BUNDLED.includes(packageOf(args.path))) return undefined;
+      if (args.kind === 'import-statement') return { path: args.path, namespace: 'required' };
+      return { path: args.path, external: true };
+    });
+    // The banner defines `require` (createRequire), which esbuild's CommonJS wrapper calls.
+    build.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** Builds every program when stale (or when `force`); resolves true when it built. */
 export async function buildServer(force = false) {
   if (!force && !serverIsStale()) return false;
@@ -89,8 +130,10 @@ export async function buildServer(force = false) {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    // Every package stays in node_modules: native parts (node-pty), CommonJS (dockerode, ws).
-    packages: 'external',
+    plugins: [packagesPlugin],
+    // Escaped, so Node holds the program's source as one byte per character (zod has non-ASCII
+    // text; one such character would make V8 keep the whole file as two bytes per character).
+    charset: 'ascii',
     sourcemap: 'linked',
     // Names in stack traces stay readable.
     minify: false,
@@ -99,7 +142,12 @@ export async function buildServer(force = false) {
     // An ES module bundle has no require(); some CommonJS helpers esbuild emits would call it.
     banner: { js: "import { createRequire as __tutorialRequire } from 'node:module'; const require = __tutorialRequire(import.meta.url);" },
   });
-  for (const f of result.outputFiles) writeWhole(f.path, f.contents);
+  for (const f of result.outputFiles) {
+    // charset 'ascii' escapes every string, regular expression and name, but comments keep their
+    // characters (an arrow, a dash): one is enough for V8 to hold the whole program as two bytes
+    // per character. In comments they can go; one '?' per UTF-16 unit keeps the source map's columns.
+    writeWhole(f.path, f.path.endsWith('.js') ? f.text.replace(/[^\0-\x7f]/gu, (c) => '?'.repeat(c.length)) : f.contents);
+  }
   // Stamped with the sources' time as they were when the build began: a file changed during the
   // build makes the next start build again.
   writeWhole(STAMP, `${started}\n`);

@@ -1,6 +1,6 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createFileExclusive, readFileNoFollow, writeFileAtomic } from './private-fs.ts';
 import { processIdentity, stillRunning } from './processes.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { probeBase } from './common.ts';
 
 /** Runs a command (without a terminal) in the learner's workspace and looks at how it ended. */

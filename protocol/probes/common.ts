@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Fields every probe kind accepts. Strings in probe specs may use placeholders that the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { probeBase } from './common.ts';
 
 /** An expected value: a scalar to equal, a list of allowed values, or a comparison. */

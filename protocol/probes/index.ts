@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { commandProbe } from './command.ts';
 import { containerProbe } from './container.ts';
 import { dvcProbe } from './dvc.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { probeBase } from './common.ts';
 
 /** Kibana's service status levels (`.status.overall.level` of `GET /api/status`). */

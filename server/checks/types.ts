@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ProbeKind, probeSchemas } from '../../protocol/probes/index.ts';
 import type { CheckResult } from '../../protocol/result.ts';
 import type { Endpoints } from '../stack/endpoints.ts';

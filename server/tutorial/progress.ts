@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ProgressSnapshot, type StepProgress, StepProgressSchema } from '../../protocol/messages.ts';
 import { defaultWorkspace, STATE_FOLDER } from '../paths.ts';
 import { ensurePrivateFolder, readFileNoFollow, shellArg, writeFileAtomic } from '../private-fs.ts';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProgressSnapshot } from '../../protocol/messages.ts';
 import type { ContentIndex } from '../tutorial/content.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorkshopState } from './hub.ts';
 import { run } from './image.ts';
 
