@@ -1,9 +1,10 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createFileExclusive, readFileNoFollow } from '../private-fs.ts';
 import { bootId, processIdentity } from '../processes.ts';
 import { processesInSession } from './pty.ts';
+import { killCgroupSync } from './shell-cgroup.ts';
 
 /**
  * Shells outlive a server that is killed (SIGKILL, the OOM killer, a crash in native code): the
@@ -12,11 +13,10 @@ import { processesInSession } from './pty.ts';
  * records the shell's session (its pid is the session id every job keeps), and the next server
  * on the same state folder ends what is left of those sessions before it starts any shell.
  *
- * What still escapes: a process that calls setsid() (`setsid cmd`, a daemon that double-forks)
- * starts a session of its own and leaves the shell's; once its parent has ended it belongs to
- * init and nothing ties it to the shell any more. Catching those would take a cgroup per shell
- * (`systemd-run --user --scope`) or making the server a child subreaper (prctl
- * PR_SET_CHILD_SUBREAPER), neither of which Node reaches without native code.
+ * A process that calls setsid() (`setsid cmd`, a daemon that double-forks) starts a session of
+ * its own and leaves the shell's; once its parent has ended it belongs to init. Where the shell
+ * had a cgroup of its own (shell-cgroup.ts), the record names it and the whole cgroup is ended;
+ * elsewhere such a process escapes.
  */
 
 /** The file in a shell's folder that names its session. */
@@ -28,12 +28,14 @@ const SessionRecordSchema = z.object({
   /** The shell's start time and boot (server/processes.ts). */
   start: z.string(),
   boot: z.string(),
+  /** The shell's own cgroup (shell-cgroup.ts), where the machine let the server make one. */
+  cgroup: z.string().optional(),
 });
 
-/** Records that the shell `pid` runs from the integration folder `dir` (created exclusively). */
-export function recordShell(dir: string, pid: number): void {
+/** Records that the shell `pid` runs from the integration folder `dir` (created exclusively), in `cgroup` if it has one. */
+export function recordShell(dir: string, pid: number, cgroup?: string): void {
   const id = processIdentity(pid) ?? { pid, start: '', boot: bootId() };
-  createFileExclusive(join(dir, SESSION_FILE), `${JSON.stringify(id)}\n`);
+  createFileExclusive(join(dir, SESSION_FILE), `${JSON.stringify(cgroup ? { ...id, cgroup } : id)}\n`);
 }
 
 /**
@@ -47,6 +49,9 @@ export function endLeftovers(shellsDir: string): number[] {
   for (const entry of readdirSync(shellsDir, { withFileTypes: true })) {
     const dir = join(shellsDir, entry.name);
     if (entry.isDirectory()) {
+      // What left the shell's session is still in its cgroup (where it had one).
+      const cgroup = recordOf(dir)?.cgroup;
+      if (cgroup && /\/tutorial-shell-\d+-\d+$/.test(cgroup)) killCgroupSync(cgroup);
       for (const pid of leftoversOf(dir)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -64,15 +69,9 @@ export function endLeftovers(shellsDir: string): number[] {
 
 /** The processes still running in the session recorded in `dir`, if it can be told to be that session. */
 function leftoversOf(dir: string): number[] {
-  let record: z.output<typeof SessionRecordSchema>;
-  try {
-    const r = SessionRecordSchema.safeParse(JSON.parse(readFileNoFollow(join(dir, SESSION_FILE))));
-    if (!r.success) return [];
-    record = r.data;
-  } catch {
-    // No record (an old folder, or the server died before the shell started): nothing to end.
-    return [];
-  }
+  const record = recordOf(dir);
+  // No record (an old folder, or the server died before the shell started): nothing to end.
+  if (!record) return [];
   // After a reboot nothing of that session runs.
   if (record.boot !== bootId()) return [];
   // A session id cannot be given to a new process while any process of that session lives. So
@@ -81,4 +80,14 @@ function leftoversOf(dir: string): number[] {
   const leader = processIdentity(record.pid);
   if (leader && leader.start !== record.start) return [];
   return processesInSession(record.pid);
+}
+
+/** The session record in a shell's folder, if there is a valid one. */
+function recordOf(dir: string): z.output<typeof SessionRecordSchema> | undefined {
+  try {
+    const r = SessionRecordSchema.safeParse(JSON.parse(readFileNoFollow(join(dir, SESSION_FILE))));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,12 +4,13 @@ import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
 import { recordShell } from './leftovers.ts';
 import { OutputBatcher } from './output-batch.ts';
-import { type CommandEnd, type LineState, PromptState } from './prompt-state.ts';
+import { type CommandEnd, exitAsCommandEnd, type LineState, PromptState } from './prompt-state.ts';
 import { type Disposable, killSessionTree, killSessionTreeSync, type Shell, spawnShell } from './pty.ts';
 import { boundPyenvRehashWait, removeStalePyenvLock } from './pyenv-lock.ts';
 import { ReplayRing } from './replay-ring.ts';
 import { ScreenMirror } from './screen.ts';
 import type { SessionOptions, SessionSink, ShellExit } from './session-types.ts';
+import { killCgroup, killCgroupSync, shellCgroup } from './shell-cgroup.ts';
 import type { ShellName } from './shell-choice.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { ShellMarkParser } from './shell-marks.ts';
@@ -34,6 +35,7 @@ export class TerminalSession {
   /** Which shell this is. */
   readonly shell: ShellName;
   #shell: Shell;
+  readonly #cgroup: string | undefined; // the shell's own, where the machine allows one (shell-cgroup.ts)
   #integration: ShellIntegration;
   #parser: ShellMarkParser;
   #replay: ReplayRing;
@@ -72,12 +74,13 @@ export class TerminalSession {
     boundPyenvRehashWait(env);
     const lockRemoved = removeStalePyenvLock(env);
     this.#shell = spawnShell({ file: launch.file, args: launch.args, cwd: options.cwd, env, cols: options.cols, rows: options.rows });
+    this.#cgroup = shellCgroup(this.#shell.pid);
     if (lockRemoved) this.notice(lockRemoved);
     try {
       // So that a server killed before it could end this shell has it ended by the next one.
-      recordShell(this.#integration.dir, this.#shell.pid);
+      recordShell(this.#integration.dir, this.#shell.pid, this.#cgroup);
     } catch (err) {
-      killSessionTreeSync(this.#shell.pid);
+      this.closeSync();
       this.#integration.dispose();
       throw err;
     }
@@ -318,6 +321,7 @@ export class TerminalSession {
         // The shell is gone; jobs it left behind (nohup) are not.
         await killSessionTree(this.#shell.pid, 0);
       }
+      await killCgroup(this.#cgroup); // what left the session (setsid), where the shell has a cgroup
       this.#toSink.flush();
       this.#toSink.reset();
       const sink = this.#sink;
@@ -334,6 +338,7 @@ export class TerminalSession {
   /** For process exit, when nothing asynchronous runs any more. */
   closeSync(): void {
     killSessionTreeSync(this.#shell.pid);
+    killCgroupSync(this.#cgroup);
   }
 
   #onData(data: string): void {
@@ -392,9 +397,4 @@ export class TerminalSession {
       // The pty closed in the meantime; the exit event tells the rest.
     }
   }
-}
-
-function exitAsCommandEnd(e: ShellExit): CommandEnd {
-  // Status 128 + signal, as bash reports a command killed by a signal.
-  return { exitCode: e.signal ? 128 + e.signal : e.exitCode, executed: false };
 }
