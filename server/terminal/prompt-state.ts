@@ -1,4 +1,5 @@
 import type { ScreenMirror } from './screen.ts';
+import type { ShellExit } from './session-types.ts';
 import type { ShellMark } from './shell-marks.ts';
 
 /**
@@ -23,6 +24,11 @@ export interface CommandEnd {
   executed: boolean;
   /** The command line the shell ran, as it reported it (OSC 633;E), when a command ran. */
   ran?: string;
+}
+
+/** A shell's own end as the end of a round: status 128 + signal, as bash reports a command killed by a signal. */
+export function exitAsCommandEnd(e: ShellExit): CommandEnd {
+  return { exitCode: e.signal ? 128 + e.signal : e.exitCode, executed: false };
 }
 
 /** The state of the shell's prompt line, as the learner sees it. */
@@ -68,6 +74,8 @@ export class PromptState {
   #current: { executed: boolean; line?: string } = { executed: false };
   /** The learner typed something whose echo has not come back yet. */
   #awaitingEcho = false;
+  /** The prompt was drawn again after Enter went in, before the command started (see mark()). */
+  #redrawnWhileSubmitted = false;
   #ended: CommandEnd | undefined;
   #endWaiters = new Set<(end: CommandEnd) => void>();
   #promptWaiters = new Set<() => void>();
@@ -119,6 +127,12 @@ export class PromptState {
       if (left <= 0) {
         // No echo came: the keys went to a program that read them (or were no text at all).
         this.#awaitingEcho = false;
+        // The prompt was drawn again and no command started: the line is back at the prompt
+        // (readline's histverify puts an expanded line there to be edited).
+        if (this.#phase === 'submitted' && this.#redrawnWhileSubmitted) {
+          this.#phase = 'prompt';
+          this.#redrawnWhileSubmitted = false;
+        }
         return this.now;
       }
       await new Promise<void>((resolve) => {
@@ -159,7 +173,11 @@ export class PromptState {
         // A program's output may imitate a prompt; only the shell's own prompt counts.
         if (this.#phase === 'busy' || this.#phase === 'ended') break;
         this.#screen.promptEnded();
-        this.#phase = 'prompt';
+        // Readline draws the prompt again for a Ctrl-L or a resize (SIGWINCH) it handles before
+        // it reads the Enter already on its way: the line is still submitted, its command about to
+        // start. A round that ends goes through 133;D ('returning') first.
+        if (this.#phase === 'submitted') this.#redrawnWhileSubmitted = true;
+        else this.#phase = 'prompt';
         for (const w of this.#take(this.#promptWaiters)) w();
         break;
       case 'right-prompt-start':
@@ -173,6 +191,7 @@ export class PromptState {
       case 'executed':
         if (this.#phase === 'ended') break;
         this.#phase = 'busy';
+        this.#redrawnWhileSubmitted = false;
         this.#current = this.#line === undefined ? { executed: true } : { executed: true, line: this.#line };
         this.#line = undefined;
         this.#screen.commandStarted();
@@ -185,6 +204,7 @@ export class PromptState {
         this.#current = { executed: false };
         this.#line = undefined;
         this.#phase = 'returning';
+        this.#redrawnWhileSubmitted = false;
         this.#screen.commandFinished();
         for (const w of this.#take(this.#endWaiters)) w(end);
         break;

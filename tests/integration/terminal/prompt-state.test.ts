@@ -108,6 +108,21 @@ describe('PromptState', () => {
     expect(await until((s) => s.kind !== 'busy', 'the prompt')).toEqual({ kind: 'text', text: 'echo TYPED-AHEAD' });
   });
 
+  it('a prompt redrawn between Enter and the command start (Ctrl-L, a resize) does not take the submitted line for text', async () => {
+    for (let i = 0; i < 5; i++) {
+      const command = waitingCommand();
+      // Readline redraws the prompt (its marks with it) for the Ctrl-L, then reads the Enter.
+      session.input(`${command}\x0c\r`);
+      // Asked at once, as a Run clicked right after Enter is: never "text", it is on its way to run.
+      const first = await session.lineState();
+      expect(first.kind, JSON.stringify(first)).toBe('busy');
+      expect(await until((s) => s.kind === 'busy' && s.command !== undefined, 'the command to run')).toEqual({ kind: 'busy', command });
+      writeFileSync(gate(), '');
+      await until((s) => s.kind === 'empty', 'the prompt back');
+      rmSync(gate());
+    }
+  });
+
   it('clearLine interrupts a running command and gives an empty prompt', async () => {
     session.input(`${waitingCommand()}\r`);
     await until((s) => s.kind === 'busy', 'the command to run');
