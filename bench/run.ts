@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { checks } from './checks.ts';
 import { machine } from './lib/machine.ts';
 import { REPO_ROOT } from './lib/proc.ts';
-import { type Bench, type Section, sectionMarkdown, sectionText } from './lib/report.ts';
+import { type Bench, mergeResults, type Section, sectionMarkdown, sectionText } from './lib/report.ts';
 import { memory } from './memory.ts';
 import { pages } from './pages.ts';
 import { echo, interrupt, throughput } from './terminal.ts';
@@ -76,7 +76,7 @@ try {
 }
 const total = (performance.now() - started) / 1000;
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const md = [
+const header = [
   '# Benchmark results',
   '',
   `Written by \`${command}\` (bench/run.ts) on ${m.date}; the whole run took ${total.toFixed(0)} s. ${runs} measured run${runs === 1 ? '' : 's'} after ${warmup} warm-up run${warmup === 1 ? '' : 's'} per figure unless a section says otherwise; targets are compared with the median. See bench/README.md for what each benchmark measures.`,
@@ -84,15 +84,11 @@ const md = [
   `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}; ${m.memory} memory; Linux ${m.kernel}; Node ${m.node}.`,
   '',
   `Duration and 1-minute load average before → after each benchmark (other work on the machine moves the figures): ${loads.join('; ')}.`,
-  '',
-  ...sections.flatMap((s) => [sectionMarkdown(s), '']),
-  ...(failures.length ? ['## Benchmarks that did not finish', '', ...failures.map((f) => `- ${f.split('\n')[0]}`), ''] : []),
 ].join('\n');
-// Sections other scripts write between markers (bench/stack-memory.ts: `<!-- stack-memory:start -->`)
-// are kept as they are.
-const kept = existsSync(values.out!)
-  ? [...readFileSync(values.out!, 'utf8').matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((k) => k[0])
-  : [];
-writeFileSync(values.out!, `${[md.trimEnd(), ...kept].join('\n\n')}\n`);
+const generated = [
+  ...sections.map((s) => sectionMarkdown(s)),
+  ...(failures.length ? [['## Benchmarks that did not finish', '', ...failures.map((f) => `- ${f.split('\n')[0]}`)].join('\n')] : []),
+];
+writeFileSync(values.out!, mergeResults(existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '', header, generated));
 log(`\nWrote ${values.out} (${total.toFixed(0)} s in all).`);
 process.exit(failures.length ? 1 : 0);

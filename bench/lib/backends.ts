@@ -11,8 +11,8 @@ import { freePort, REPO_ROOT, spawnTs, stopChild, until, waitForLine } from './p
  * The Node options `npm start` gives the server (package.json's start script:
  * `exec node OPTIONS build/server/start.js`), so the benchmarks run it with the same heap settings.
  */
-export function startNodeOptions(): string[] {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+export function startNodeOptions(root = REPO_ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const m = /exec node ((?:--\S+ )*)build\/server\/start\.js/.exec(pkg.scripts.start ?? '');
   if (!m)
     throw new Error(

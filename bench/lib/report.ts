@@ -105,3 +105,34 @@ export async function repeat<T>(ctx: BenchContext, what: string, f: (i: number) 
   }
   return out;
 }
+
+/**
+ * The results file with the sections that ran written anew and everything else kept: the sections
+ * of benchmarks that did not run (`--only`), the dated `###` notes under a section (what was
+ * measured before and why, written by hand), and the sections other scripts write between markers
+ * (bench/stack-memory.ts: `<!-- stack-memory:start -->`).
+ */
+export function mergeResults(old: string, header: string, generated: string[]): string {
+  const title = (block: string) => /^## (.+)$/m.exec(block)?.[1]?.trim();
+  const blocks = old.split(/^(?=## )/m);
+  const fresh = new Map(generated.map((g) => [title(g), g.trimEnd()]));
+  const out: string[] = [header.trimEnd()];
+  for (const block of blocks.slice(1)) {
+    const t = title(block);
+    const g = t === undefined ? undefined : fresh.get(t);
+    if (g === undefined || t === 'Benchmarks that did not finish') {
+      if (t !== 'Benchmarks that did not finish') out.push(block.trimEnd());
+      continue;
+    }
+    fresh.delete(t);
+    // What the benchmark writes comes first in its section; the dated notes and marked sections
+    // after it stay.
+    const rest = /^(?:### |<!-- [\w-]+:start -->)/m.exec(block);
+    out.push(rest ? `${g}\n\n${block.slice(rest.index).trimEnd()}` : g);
+  }
+  out.push(...fresh.values());
+  const text = `${out.join('\n\n')}\n`;
+  // A marked section that was inside a part written anew is kept too.
+  const lost = [...old.matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((k) => k[0]).filter((k) => !text.includes(k));
+  return lost.length ? `${[text.trimEnd(), ...lost].join('\n\n')}\n` : text;
+}
