@@ -49,9 +49,11 @@ def setup_tutorial() -> dict:
             # The server as built JavaScript (the image builds it: server/bundle.mjs), never
             # TypeScript compiled at run time into a cache under /tmp.
             "/opt/node/bin/node",
-            # As `npm start` runs it (package.json): a small young generation keeps the idle
-            # server's memory down (bench/RESULTS.md, "Idle memory"), once per learner.
+            # As `npm start` runs it (package.json): a small young generation and the optimising
+            # compiler on the main thread keep the idle server's memory down (bench/RESULTS.md,
+            # "Idle memory"), once per learner.
             "--max-semi-space-size=1",
+            "--no-concurrent-recompilation",
             f"{home}/build/server/start.js",
             "--socket",
             "{unix_socket}",
@@ -63,9 +65,13 @@ def setup_tutorial() -> dict:
             "--state",
             state,
         ],
+        # A copy of the site built for this learner's path, in their home volume: each start of
+        # the workspace is a new container, whose site is the image's, built for "/"
+        # (server/cli/build.ts). Only the first start builds it.
+        "environment": {"TUTORIAL_SITE_CACHE": os.path.join(os.path.expanduser("~"), ".cache", "tutorial-site")},
         "unix_socket": str(SOCKET),
         # The first start builds the site for this learner's path (a few seconds, more on a
-        # machine that is starting a whole class at once).
+        # machine that is starting a whole class at once); later starts copy it back.
         "timeout": 300,
         "absolute_url": False,
         "new_browser_tab": True,
