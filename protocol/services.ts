@@ -10,6 +10,7 @@ export const STACK_SERVICES = [
   { id: 'postgres', name: 'PostgreSQL' },
   { id: 'mlflow', name: 'MLflow' },
   { id: 'adminer', name: 'adminer' },
+  { id: 'seaweedfs', name: 'SeaweedFS (S3)' },
 ] as const;
 
 export type StackServiceId = (typeof STACK_SERVICES)[number]['id'];

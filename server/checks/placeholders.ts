@@ -13,6 +13,8 @@ export const PLACEHOLDER_NAMES = [
   'fluentd_port',
   'fluentd_monitor',
   's3',
+  'team_mlflow',
+  'team_s3',
   'workspace',
   'marker',
 ] as const;
@@ -36,6 +38,8 @@ export function placeholderValues(endpoints: Endpoints, workspace: string, marke
     fluentd_port: String(endpoints.fluentd.port),
     fluentd_monitor: endpoints.fluentd_monitor,
     s3: endpoints.s3,
+    team_mlflow: endpoints.team_mlflow,
+    team_s3: endpoints.team_s3,
     workspace,
     marker,
   };

@@ -22,6 +22,7 @@ import {
 import { BASE_IMAGE, buildImage, IMAGE_REPOSITORY, imageExists, imageTag, run, vendorFromMachine } from './workshop/image.ts';
 import { DEFAULT_SUBNET_POOL, dockerNetworkGateway, removeNetworks } from './workshop/network.ts';
 import { ensureSeed } from './workshop/seed.ts';
+import { startTeamStack, stopTeamStack, teamEnv, teamUrls } from './workshop/team.ts';
 
 /**
  * `npm run workshop -- up | status | down | build`: workshop mode on one machine with Docker
@@ -56,10 +57,17 @@ const USAGE = `Usage: npm run workshop -- <command> [options]
                                  Elasticsearch, Kibana, MLflow and adminer, and the engines run
                                  without a bridge, so image builds get no network. For a machine
                                  whose Docker engine has no bridge networks.
+             --team-stack        also run a class server: one MLflow server (with its
+                                 PostgreSQL) and one S3 storage for the whole class, which
+                                 every learner's "Work as a team" chapter uses as the team's
+                                 (compose/class-server.yml); each learner's own stack stays
+                                 theirs for the chapters before. No accounts on it: every
+                                 learner can read and change everything in it
              --image NAME        run this workspace image instead of building one
   status   each learner, their workspace's state and their progress   [--json]
-  down     stops the hub and every workspace; --volumes also removes the learners' volumes
-           and the hub's state (accounts, progress)
+  down     stops the hub, every workspace and the class server; --volumes also removes the
+           learners' volumes, the class server's runs and objects, and the hub's state
+           (accounts, progress)
   build    builds the workspace image only (if missing, or with --rebuild)
 
   Every command takes --state DIR (default .state/workshop) and --name NAME (default
@@ -78,6 +86,7 @@ const OPTIONS = {
   'cull-timeout': { type: 'string', default: '3600' },
   'cull-every': { type: 'string' },
   'host-network': { type: 'boolean', default: false },
+  'team-stack': { type: 'boolean', default: false },
   image: { type: 'string' },
   state: { type: 'string' },
   name: { type: 'string', default: 'tutorial-workshop' },
@@ -207,6 +216,9 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   const running = loadState(stateDir);
   if (running && alive(running.pid)) {
     out(`The workshop hub already runs at ${running.url} (pid ${running.pid}); \`npm run workshop -- down\` stops it.\n`);
+    if (values['team-stack'] && !running.team) {
+      err('It runs without a class server: `npm run workshop -- down`, then `up --team-stack`, starts one (learners keep their files).\n');
+    }
     printAccounts(out, running.url, stateDir);
     return 0;
   }
@@ -222,6 +234,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   const subnetPool = process.env.WORKSHOP_SUBNET_POOL ?? DEFAULT_SUBNET_POOL;
   const connectIp = network === 'host' ? undefined : await dockerNetworkGateway(`${values.name}-hub`, values.name, subnetPool, out);
   const image = await ensureImage(values, out, stateDir);
+  const team = values['team-stack'] ? await startTeamStack(values.name, out) : undefined;
   const venv = await ensureHubVenv((s) => out(`${s}\n`));
   const chp = await ensureProxy((s) => out(`${s}\n`));
   accountsFor(stateDir, learners);
@@ -253,6 +266,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     WORKSHOP_CHP: chp,
     WORKSHOP_LEARNERS: join(stateDir, 'learners.json'),
     WORKSHOP_CLI_TOKEN: cliToken,
+    ...(team ? teamEnv(team, network) : {}),
   };
   const pid = startHub({ venv, stateDir, env });
   const state: WorkshopState = {
@@ -266,6 +280,7 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
     pid,
     cliToken,
     startedAt: new Date().toISOString(),
+    ...(team ? { team: { project: team.project, mlflowUrl: team.mlflowUrl, s3Url: team.s3Url } } : {}),
   };
   writePrivate(join(stateDir, 'workshop.json'), `${JSON.stringify(state, null, 2)}\n`);
   out(`Starting JupyterHub (pid ${pid}, log ${join(stateDir, 'hub.log')})…\n`);
@@ -290,6 +305,12 @@ async function up(values: Values, stateDir: string, out: Out, err: Out): Promise
   out(
     `Workspaces: ${image}, ${values['mem-limit']} each${engine ? `, each with its own ${values.engine} Docker engine (${values['engine-mem-limit']})` : ''}; idle ones stop after ${cull} s.\n`,
   );
+  if (team) {
+    const inside = teamUrls(team, network);
+    out(
+      `Class server ("Work as a team"): MLflow ${team.mlflowUrl}/ and S3 storage ${team.s3Url} here; learners reach them at ${inside.mlflow} and ${inside.s3}.\n`,
+    );
+  }
   printAccounts(out, url, stateDir);
   out('Stop everything with: npm run workshop -- down\n');
   return 0;
@@ -316,6 +337,8 @@ async function status(values: Values, stateDir: string, out: Out, err: Out): Pro
     return 0;
   }
   out(`hub: running at ${state.url} (pid ${state.pid}), workspace image ${state.image}\n`);
+  if (state.team)
+    out(`class server: MLflow ${state.team.mlflowUrl}/, S3 storage ${state.team.s3Url} (Compose project ${state.team.project})\n`);
   const rows = learners.map((l) => {
     const chapters = l.chapters
       .filter((c) => c.passed.length > 0)
@@ -345,7 +368,8 @@ async function down(values: Values, stateDir: string, out: Out, err: Out): Promi
     }
   }
   if (state) writePrivate(join(stateDir, 'workshop.json'), `${JSON.stringify({ ...state, pid: 0 }, null, 2)}\n`);
-  let failed = 0;
+  // The class server first: its containers sit on the learners' networks removed below.
+  let failed = await stopTeamStack(name, values.volumes, out, err);
   for (const c of await containers(name)) {
     const r = await run('docker', ['rm', '-f', c.name]);
     if (r.code === 0) out(`removed container ${c.name}\n`);

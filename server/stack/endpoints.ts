@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { composeEnvFile, fileVersion, readDotenv, TEMPLATE_ENV_FILE } from './compose-env.ts';
 
 /**
@@ -24,6 +24,13 @@ export const EndpointsSchema = z.strictObject({
   fluentd_monitor: z.url(),
   /** The S3 API of the stack's object storage (SeaweedFS): MLflow's artifacts and the team's DVC remote. */
   s3: z.url(),
+  /**
+   * The team's MLflow server and S3 storage ("Work as a team"): the learner's own stack's, unless a
+   * class server is given (TUTORIAL_TEAM_MLFLOW_URL and TUTORIAL_TEAM_S3_URL, which workshop mode
+   * sets in every workspace when the instructor runs one: `npm run workshop -- up --team-stack`).
+   */
+  team_mlflow: z.url(),
+  team_s3: z.url(),
   docker: z.strictObject({ socketPath: z.string().optional(), host: z.string().optional() }),
   /** The Compose project name of the stack (COMPOSE_PROJECT_NAME in compose/.env). */
   composeProject: z.string(),
@@ -60,6 +67,8 @@ const URL_VARS = {
   adminer: 'TUTORIAL_ADMINER_URL',
   fluentd_monitor: 'TUTORIAL_FLUENTD_MONITOR_URL',
   s3: 'TUTORIAL_S3_URL',
+  team_mlflow: 'TUTORIAL_TEAM_MLFLOW_URL',
+  team_s3: 'TUTORIAL_TEAM_S3_URL',
 } as const;
 
 /** Where to read from: the workspace whose compose/.env counts, and the process environment. */
@@ -115,6 +124,9 @@ export function loadEndpoints(o: EndpointsOptions = {}): Endpoints {
     const v = env[name];
     if (v) merged[key] = v.replace(/\/+$/, '');
   }
+  // Without a class server, the team's services are the learner's own.
+  merged.team_mlflow ??= merged.mlflow;
+  merged.team_s3 ??= merged.s3;
   if (env.TUTORIAL_FLUENTD_PORT) merged.fluentd = { ...(merged.fluentd as object), port: Number(env.TUTORIAL_FLUENTD_PORT) };
   if (env.TUTORIAL_COMPOSE_PROJECT) merged.composeProject = env.TUTORIAL_COMPOSE_PROJECT;
   const r = EndpointsSchema.safeParse(merged);
@@ -162,7 +174,10 @@ export const STACK_VARIABLES = [
   'FLUENTD_FORWARD_PORT',
   'FLUENTD_MONITOR_URL',
   'S3_ENDPOINT_URL',
+  'TEAM_MLFLOW_TRACKING_URI',
+  'TEAM_S3_ENDPOINT_URL',
   'MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD',
+  'MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD',
 ] as const;
 
 /**
@@ -182,10 +197,15 @@ export function stackVariables(e: Endpoints): Record<(typeof STACK_VARIABLES)[nu
     FLUENTD_FORWARD_PORT: String(e.fluentd.port),
     FLUENTD_MONITOR_URL: e.fluentd_monitor,
     S3_ENDPOINT_URL: e.s3,
+    TEAM_MLFLOW_TRACKING_URI: e.team_mlflow,
+    TEAM_S3_ENDPOINT_URL: e.team_s3,
     // Not an address, but what keeps the MLflow client on the server's address: MLflow 3.17 asks a
     // server whose artifacts are in S3 for presigned URLs and downloads from the S3 endpoint the
     // server uses (http://seaweedfs:8333), which only containers of the stack can reach.
     MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
+    // The same for files of 500 MB or more on the way up: the client would send their parts to
+    // presigned URLs of http://seaweedfs:8333 and fail with "Failed to resolve 'seaweedfs'".
+    MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: 'false',
   };
 }
 

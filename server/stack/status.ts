@@ -61,6 +61,30 @@ async function mlflowVerdict(base: string, signal: AbortSignal): Promise<Verdict
 }
 
 /**
+ * SeaweedFS's S3 API, told apart from anything else on its port (another S3 server included) by
+ * its answer to an unsigned `GET /`, S3's "list my buckets": the gateway names itself in a
+ * `Server: SeaweedFS <size limit> <version>` header (weed 4.53: "SeaweedFS 30GB 4.53") and answers
+ * in S3's XML. With the stack's one identity it refuses the request (403 AccessDenied); with no
+ * identity at all it lists the buckets to anyone. The port has no UI, so the panel links nowhere.
+ * The gateway starts listening after the filer it stores through, and dies with it (one `weed
+ * mini` process), so its answer is enough; /healthz says 200 to anything and proves no more.
+ */
+async function s3Verdict(base: string, signal: AbortSignal): Promise<Verdict> {
+  const a = await httpRequest(`${base}/`, { signal, maxChars: 20_000 });
+  if (a.kind !== 'answer') return { state: 'down', detail: a.kind === 'timeout' ? 'does not answer' : 'not running' };
+  const server = a.headers.get('server') ?? '';
+  if (!/^SeaweedFS\b/.test(server) || /^SeaweedFS Volume\b/.test(server)) return OTHER;
+  const version = /\s(\d+\.\d+\S*)$/.exec(server)?.[1];
+  const name = version ? `SeaweedFS ${version}` : 'SeaweedFS';
+  const code = /<Error>\s*<Code>([^<]+)<\/Code>/.exec(a.text)?.[1];
+  if (a.status === 403 && code === 'AccessDenied') return { state: 'up', detail: name };
+  if (a.status === 200 && /<ListAllMyBucketsResult\b/.test(a.text)) return { state: 'up', detail: `${name}, open to anyone` };
+  // SeaweedFS, but not serving requests: say what it answered.
+  if (code) return { state: 'down', detail: `answers ${a.status} ${code}` };
+  return OTHER;
+}
+
+/**
  * The database from Docker: the health of the compose project's `postgres` container. Its port is
  * not published, and another PostgreSQL on the laptop must not count as the stack's.
  */
@@ -131,6 +155,11 @@ export function serviceProbes(e: Endpoints): Record<StackServiceId, ServiceProbe
         httpVerdict(`${e.adminer}/`, signal, (a) =>
           a.status === 200 && /Adminer/.test(a.text) ? { state: 'up', detail: 'login page' } : undefined,
         ),
+    },
+    seaweedfs: {
+      // No `url`: the S3 port has no page for a browser, so the panel's name is no link.
+      target: `${e.s3}/`,
+      ask: (signal) => s3Verdict(e.s3, signal),
     },
   };
 }

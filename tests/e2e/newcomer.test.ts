@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { STACK_SERVICES } from '../../protocol/services.ts';
 import { readDotenv, TEMPLATE_ENV_FILE } from '../../server/stack/compose-env.ts';
 import { expect, openChapter, test } from './fixtures.ts';
 
@@ -62,15 +63,15 @@ test('the home page diagram names the ports of compose/.env', async ({ page, ser
   const svg = await (await page.request.get(new URL(src ?? '', server.url).href)).text();
   expect(svg).toContain(`:${ports.MLFLOW_PORT} API and UI`);
   expect(svg).toContain(`MLflow UI at :${ports.MLFLOW_PORT}`);
-  for (const name of ['ES_PORT', 'KIBANA_PORT', 'FLUENTD_PORT', 'FLUENTD_MONITOR_PORT', 'ADMINER_PORT'])
+  for (const name of ['ES_PORT', 'KIBANA_PORT', 'FLUENTD_PORT', 'FLUENTD_MONITOR_PORT', 'ADMINER_PORT', 'S3_PORT'])
     expect(svg).toContain(`:${ports[name]}`);
   expect(svg).not.toContain(':5000');
 });
 
-test('the warm-up chapter says the stack is not started yet, not six red "down"s', async ({ page, server }) => {
+test('the warm-up chapter says the stack is not started yet, not a row of red "down"s', async ({ page, server }) => {
   await openChapter(page, server);
   const services = page.locator('.terminal-dock .stack-status__service');
-  await expect(services).toHaveCount(6);
+  await expect(services).toHaveCount(STACK_SERVICES.length);
   await expect(services.first()).not.toHaveAttribute('data-state', 'unknown');
   for (const s of await services.all()) {
     await expect(s).not.toHaveAttribute('data-state', 'down');

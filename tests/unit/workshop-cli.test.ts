@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { stackImages } from '../../server/cli/workshop/seed.ts';
+import { teamEnv } from '../../server/cli/workshop/team.ts';
 import { main } from '../../server/cli/workshop.ts';
 import { REPO_ROOT } from '../../server/paths.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -59,5 +61,37 @@ describe('npm run workshop', () => {
         `${val('SEAWEEDFS_IMAGE')}`,
       ].sort(),
     );
+  });
+
+  it("tells the hub where the class server is: its names on the learners' networks, or its published ports on the host network", async () => {
+    const help = await workshop(['--help']);
+    expect(help.out).toMatch(/--team-stack[\s\S]*No accounts on it/);
+    const team = {
+      project: 'class-team',
+      containers: { 'team-mlflow': 'class-team-mlflow-1', 'team-s3': 'class-team-seaweedfs-1' },
+      mlflowUrl: 'http://127.0.0.1:40121',
+      s3Url: 'http://127.0.0.1:38211',
+    };
+    expect(teamEnv(team, 'learners')).toEqual({
+      WORKSHOP_TUTORIAL_TEAM_MLFLOW_URL: 'http://team-mlflow:5000',
+      WORKSHOP_TUTORIAL_TEAM_S3_URL: 'http://team-s3:8333',
+      WORKSHOP_TEAM_CONTAINERS: 'team-mlflow=class-team-mlflow-1,team-s3=class-team-seaweedfs-1',
+    });
+    // On the host's network every workspace reaches the instructor's 127.0.0.1: nothing joins a network.
+    expect(teamEnv(team, 'host')).toEqual({
+      WORKSHOP_TUTORIAL_TEAM_MLFLOW_URL: 'http://127.0.0.1:40121',
+      WORKSHOP_TUTORIAL_TEAM_S3_URL: 'http://127.0.0.1:38211',
+    });
+  });
+
+  it('the class server overlay labels its services for the workshop and turns forwarding off where learners reach it', () => {
+    const overlay = parse(readFileSync(join(REPO_ROOT, 'compose', 'class-server.yml'), 'utf8')) as {
+      services: Record<string, { labels?: Record<string, string>; sysctls?: Record<string, number> }>;
+    };
+    expect(Object.keys(overlay.services).sort()).toEqual(['mlflow', 'postgres', 'seaweedfs']);
+    for (const [name, service] of Object.entries(overlay.services)) {
+      expect(service.labels?.['tutorial.workshop.role'], name).toBe('class-server');
+      if (name !== 'postgres') expect(service.sysctls?.['net.ipv4.ip_forward'], name).toBe(0);
+    }
   });
 });

@@ -78,7 +78,7 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
         `the workspace image is built FROM ${BASE_IMAGE}, here a local stand-in (${base.stdout.trim()}); a real machine pulls the official image`,
       );
     }
-    const up = await runWorkshop(['up', '--learners', '2', '--state', stateDir, '--name', name, '--mem-limit', '2G']);
+    const up = await runWorkshop(['up', '--learners', '2', '--state', stateDir, '--name', name, '--mem-limit', '2G', '--team-stack']);
     upOutput = up.out;
     for (const line of up.out.split('\n'))
       if (/^(Built|Building|Installing|Removed|Images for|Saved|The image seed|Fetched|Not available)/.test(line)) say(line);
@@ -305,6 +305,127 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     await other.close();
   });
 
+  it("MLflow's UI and adminer open through the hub, under learner 1's own path, and not for learner 2", async () => {
+    const env = readFileSync('compose/.env', 'utf8');
+    const v = (k: string) => new RegExp(`^${k}=(\\S+)$`, 'm').exec(env)?.[1];
+    // MLflow's image is one the stack builds (pip from PyPI), so it is in no seed: the compose tier
+    // built it on this machine, and the test loads it into learner 1's engine as a learner's build
+    // would leave it. Its database, its S3 storage and adminer come from the image seed.
+    const mlflowImage = `dstack/mlflow:${v('MLFLOW_VERSION')}-psycopg2-${v('PSYCOPG2_VERSION')}-python-${v('PYTHON_IMAGE_TAG')}`;
+    await seedEngineByHand(container('learner-1'), [mlflowImage]);
+    const up = await compose('learner-1', ['up', '-d', '--no-build', 'mlflow', 'adminer'], 300_000);
+    expect(up.code, up.stderr).toBe(0);
+    const origin = hub.url.replace(/\/$/, '');
+    const page = await contexts.get('learner-1')!.newPage();
+    await pollUntil(
+      async () => ((await page.goto(`${origin}/user/learner-1/proxy/5001/`))?.status() === 200 ? true : undefined),
+      "MLflow's UI through the hub",
+      180_000,
+      2000,
+    );
+    expect(await page.title()).toMatch(/MLflow/);
+    // The UI's own API request, as its run list makes it: through the hub, with the hub's Host and
+    // origin, which MLflow's checks let through in a workspace (not a 403 "Invalid Host header").
+    const search = await page.evaluate(async () => {
+      const r = await fetch('ajax-api/2.0/mlflow/experiments/search', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ max_results: 10 }),
+      });
+      return { status: r.status, body: await r.text() };
+    });
+    expect(search.status, search.body).toBe(200);
+    expect(search.body).toContain('"experiments"');
+    const adminer = await page.goto(`${origin}/user/learner-1/proxy/8080/`);
+    expect(adminer?.status()).toBe(200);
+    expect(await page.content()).toContain('Adminer');
+    await page.close();
+    const other = await contexts.get('learner-2')!.newPage();
+    expect((await other.goto(`${origin}/user/learner-1/proxy/5001/`))?.status()).toBe(403);
+    await other.close();
+  });
+
+  it("the class server (--team-stack): the tutorial's terminals point the team's chapter at it, and each learner sees the other's run and model files there", async () => {
+    const team = (JSON.parse(readFileSync(join(stateDir, 'workshop.json'), 'utf8')) as { team?: { mlflowUrl: string; project: string } })
+      .team;
+    expect(team, 'workshop.json names the class server').toBeDefined();
+    expect(upOutput).toContain('learners reach them at http://team-mlflow:5000 and http://team-s3:8333');
+    // The variables of the tutorial's own terminal shells (each learner's page has one open), as the
+    // chapter's commands see them; the learner's own stack stays at 127.0.0.1 for the chapters before.
+    const shellVars = async (l: string) => {
+      const r = await docker([
+        'exec',
+        '-u',
+        'learner',
+        container(l),
+        'sh',
+        '-c',
+        'for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = bash ] && tr "\\000" "\\n" < $d/environ 2>/dev/null; done | grep -E "^(TEAM_|MLFLOW_TRACKING_URI=|S3_ENDPOINT_URL=)" | sort -u',
+      ]);
+      return r.stdout.trim().split('\n');
+    };
+    const marker = randomBytes(4).toString('hex');
+    /** A workspace script (mlflow/team.py, data/bucket.py) with the variables of that learner's terminals. */
+    const script = async (l: string, args: string[]) => {
+      const env = (await shellVars(l)).flatMap((v) => ['-e', v]);
+      const r = await docker(
+        [
+          'exec',
+          '-u',
+          'learner',
+          '-w',
+          '/home/learner/workspace',
+          ...env,
+          '-e',
+          `TUTORIAL_MARKER=${marker}`,
+          container(l),
+          '.venv/bin/python',
+          ...args,
+        ],
+        undefined,
+        180_000,
+      );
+      expect(r.code, `${args.join(' ')} in ${l}'s workspace: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    for (const l of LEARNERS) {
+      const vars = await shellVars(l);
+      expect(vars).toContain('TEAM_MLFLOW_TRACKING_URI=http://team-mlflow:5000');
+      expect(vars).toContain('TEAM_S3_ENDPOINT_URL=http://team-s3:8333');
+      expect(vars).toContain('MLFLOW_TRACKING_URI=http://127.0.0.1:5001');
+    }
+    const logged = new Map<string, string>();
+    for (const l of LEARNERS) {
+      const out = await script(l, ['mlflow/team.py', 'log', '--member', l]);
+      expect(out).toContain('Server: http://team-mlflow:5000');
+      logged.set(l, /Run id: (\w+)/.exec(out)?.[1] ?? '');
+    }
+    // One experiment on one server: each learner lists both runs of this test.
+    for (const l of LEARNERS) expect(await script(l, ['mlflow/team.py', 'runs'])).toContain('members: learner-1, learner-2');
+    // Learner 1's model file is an object in the class server's bucket, listed from learner 2's workspace.
+    expect(await script('learner-2', ['data/bucket.py', 'ls', 'mlflow-artifacts'])).toContain(
+      `${logged.get('learner-1')}/artifacts/model/coefficients.json`,
+    );
+    // The instructor opens the class's runs on this machine.
+    const experiment = await fetch(`${team!.mlflowUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=team-experiment`);
+    expect(experiment.status).toBe(200);
+    const id = ((await experiment.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id;
+    const search = await fetch(`${team!.mlflowUrl}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ experiment_ids: [id], filter: `tags.\`tutorial.marker\` = '${marker}'` }),
+    });
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { runs?: unknown[] }).runs).toHaveLength(2);
+    // The class server's containers sit on both learners' networks and forward nothing between them.
+    for (const service of ['mlflow', 'seaweedfs']) {
+      const c = `${team!.project}-${service}-1`;
+      expect((await docker(['exec', c, 'cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim(), `${c} forwards`).toBe('0');
+      const nets = (await docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', c])).stdout;
+      for (const l of LEARNERS) expect(nets).toContain(`${container(l)}-net`);
+    }
+  });
+
   it('the learners stop their stacks (compose down), as a class would before the next chapter', async () => {
     const downs = await Promise.all(LEARNERS.map((l) => compose(l, ['down', '-t', '5'], 180_000)));
     for (const d of downs) expect(d.code, d.stderr).toBe(0);
@@ -342,6 +463,14 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
     await openChapter(page, hub, 'learner-1');
     await step(page, 'say-hello').and(page.locator('[data-state="passed"]')).waitFor({ timeout: 30_000 });
     await page.locator('.chapter-bar__count', { hasText: '1 of 3 steps passed' }).waitFor();
+    // The new container's tutorial took the site built for learner 1's path at the first start
+    // from their home volume, instead of building it again (as learner 2's first start did).
+    const first = await docker(['logs', container('learner-2')]);
+    expect(`${first.stdout}${first.stderr}`).toContain('Building the site');
+    const log = await docker(['logs', container('learner-1')]);
+    expect(`${log.stdout}${log.stderr}`).not.toContain('Building the site');
+    const cache = await docker(['exec', '-u', 'learner', container('learner-1'), 'ls', '/home/learner/.cache/tutorial-site']);
+    expect(cache.stdout).toMatch(/^site-[0-9a-f]{16}$/m);
   });
 
   it("two learners' `docker info` show two different engines (each learner's own, in a sidecar)", async () => {
@@ -382,6 +511,24 @@ describe('a class of two on one machine: JupyterHub, DockerSpawner, a Docker eng
       expect([...engine.HostConfig.CapAdd].sort()).toEqual(['SETFCAP', 'SETGID', 'SETUID']);
       expect(engine.Config.Labels['tutorial.workshop.privileges']).toBe('rootless');
     }
+    // Root and every other user in a learner's containers are host ids of that learner's own range,
+    // none of the other learner's (a container that escaped its engine owns nothing of another's).
+    const ranges = await Promise.all(
+      LEARNERS.map(async (l) => {
+        const r = await dockerOf(l, ['run', '--rm', '--entrypoint', 'cat', 'tutorial-test/busybox:1', '/proc/self/uid_map']);
+        expect(r.code, r.stderr).toBe(0);
+        const rows = r.stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/).map(Number));
+        // Inside the engine's namespace: 0 is the learner's uid 1000, then a range of subordinate ids.
+        const sub = rows.find((row) => row[0] !== 0);
+        expect(sub, r.stdout).toBeDefined();
+        return { start: sub![1]!, count: sub![2]! };
+      }),
+    );
+    const [a, b] = ranges as [{ start: number; count: number }, { start: number; count: number }];
+    expect(a.start + a.count <= b.start || b.start + b.count <= a.start, JSON.stringify(ranges)).toBe(true);
   });
 
   it("the image seed: up saved the stack's images once, and learner 2's compose up pulls nothing from outside", async () => {

@@ -122,6 +122,8 @@ c.WorkshopSpawner.engine_mem_limit = env("WORKSHOP_ENGINE_MEM_LIMIT", "7G")
 # images saved by `up` (image seed), loaded into each learner's engine when it starts.
 c.WorkshopSpawner.engine_mode = env("WORKSHOP_ENGINE_MODE", "rootless")
 c.WorkshopSpawner.engine_seed = env("WORKSHOP_ENGINE_SEED", "")
+# A range of subordinate ids of each learner's own for their rootless engine (workshop_spawner.py).
+c.WorkshopSpawner.subid_dir = str(state / "subids")
 if engine:
     c.DockerSpawner.volumes["{prefix}-{username}-engine-socket"] = "/run/learner-docker"
 if network == "host":
@@ -144,6 +146,17 @@ c.Spawner.environment = {
     "MLFLOW_EXTRA_ALLOWED_HOST": "*",
     "MLFLOW_CORS_ALLOWED_ORIGINS": "*",
 }
+# The class server (`up --team-stack`): one MLflow server and one S3 storage for the whole class,
+# which the "Work as a team" chapter uses instead of the learner's own stack (the tutorial reads
+# these two into TEAM_MLFLOW_TRACKING_URI and TEAM_S3_ENDPOINT_URL). On the learners' own
+# networks its two containers join each learner's network under these names at every start.
+for var in ("TUTORIAL_TEAM_MLFLOW_URL", "TUTORIAL_TEAM_S3_URL"):
+    if os.environ.get(f"WORKSHOP_{var}"):
+        c.Spawner.environment[var] = os.environ[f"WORKSHOP_{var}"]
+if os.environ.get("WORKSHOP_TEAM_CONTAINERS"):
+    c.WorkshopSpawner.team_containers = dict(
+        pair.split("=", 1) for pair in os.environ["WORKSHOP_TEAM_CONTAINERS"].split(",") if "=" in pair
+    )
 if os.environ.get("WORKSHOP_ACTIVITY_INTERVAL"):
     c.Spawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] = os.environ["WORKSHOP_ACTIVITY_INTERVAL"]
 

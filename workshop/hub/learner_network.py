@@ -56,6 +56,34 @@ class LearnerNetworks:
         await self._isolate(net)
         return name
 
+    async def join(self, name: str, containers: dict) -> None:
+        """Connects the class server's containers ({alias: container}) to the learner's network.
+
+        The learner reaches them by the alias, on their own bridge: no packet crosses from one
+        learner's bridge to another's. Those containers are started with forwarding off
+        (compose/class-server.yml), so a learner with root in their own network namespace cannot
+        route through them to another learner either.
+        """
+        for alias, container in containers.items():
+            try:
+                await self.docker("connect_container_to_network", container, name, aliases=[alias])
+            except docker.errors.NotFound:
+                # The workspace still starts: only "Work as a team" needs the class server, and
+                # its hints say what "team-mlflow" not being known means.
+                self.log.warning(
+                    "The class server's container %s (%s) is not there, so %s cannot reach it; "
+                    "`npm run workshop -- down` and `up --team-stack` start it again.",
+                    container,
+                    alias,
+                    name,
+                )
+                continue
+            except docker.errors.APIError as e:
+                if "already exists" not in str(e):
+                    raise
+                continue
+            self.log.info("The class server's %s (%s) joined the network %s", alias, container, name)
+
     async def _used_subnets(self) -> list:
         used = []
         for n in await self.docker("networks"):

@@ -30,7 +30,9 @@ What it adds to DockerSpawner (jupyterhub/dockerspawner):
 
 import asyncio
 import ipaddress
+import json
 import re
+from pathlib import Path
 
 import docker.errors
 from dockerspawner import DockerSpawner
@@ -42,6 +44,10 @@ from learner_network import LearnerNetworks
 SOCKET_DIR = "/run/learner-docker"
 SEED_DIR = "/run/image-seed"
 LEARNER_UID = "1000:1000"
+# Each learner's rootless engine maps its containers' ids to a range of the host's of its own,
+# far above the ranges a host gives its own users (useradd starts at 100000).
+SUBID_BASE = 1_000_000_000
+SUBID_COUNT = 65536
 # The capabilities Docker knows by name (docker 20.10 and later), in kernel order.
 CAPABILITIES = (
     "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
@@ -101,6 +107,19 @@ class WorkshopSpawner(DockerSpawner):
         127.0.0.1 ports, and no learner reaches another's (learner_network.py says how).""",
     )
     subnet_pool = Unicode("10.213.0.0/16", config=True, help="Where the learners' networks get their /28 subnets.")
+    subid_dir = Unicode(
+        "",
+        config=True,
+        help="""A folder of the hub's where each learner's rootless engine gets a range of
+        subordinate uids and gids of its own (/etc/subuid and /etc/subgid in the sidecar), kept
+        in subids.json there: the ids root and the other users in a learner's containers have on
+        the host. Empty: every engine takes the image's range (100000, 65536 ids).""",
+    )
+    team_containers = Dict(
+        config=True,
+        help="""The class server's containers that join each learner's network, by the name the
+        learner reaches them at (team-mlflow, team-s3): `npm run workshop -- up --team-stack`.""",
+    )
 
     @default("engine_args")
     def _default_engine_args(self):
@@ -175,7 +194,9 @@ class WorkshopSpawner(DockerSpawner):
             self.port = random_port()
         await self._ensure_volumes()
         if self.per_learner_network:
-            self.network_name = await self._learner_networks().ensure(self.learner_network, self._labels())
+            networks = self._learner_networks()
+            self.network_name = await networks.ensure(self.learner_network, self._labels())
+            await networks.join(self.learner_network, self.team_containers)
         if self.engine and self.host_network:
             await self._start_engine()
         try:
@@ -237,11 +258,33 @@ class WorkshopSpawner(DockerSpawner):
         host_config["ReadonlyPaths"] = []
         return host_config
 
+    def _subid_file(self) -> str:
+        """The file that is this learner's engine's /etc/subuid and /etc/subgid (see subid_dir)."""
+        folder = Path(self.subid_dir)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        ranges = folder / "subids.json"
+        taken = json.loads(ranges.read_text()) if ranges.exists() else {}
+        if self.user.name not in taken:
+            # The next free range, for as long as the hub's state lives: the learner's engine
+            # storage holds files owned by these ids, so a learner keeps theirs.
+            taken[self.user.name] = max(taken.values(), default=-1) + 1
+            tmp = ranges.with_suffix(".tmp")
+            tmp.write_text(json.dumps(taken, indent=2) + "\n")
+            tmp.replace(ranges)
+        start = SUBID_BASE + taken[self.user.name] * SUBID_COUNT
+        path = folder / self.safe_name
+        path.write_text(f"learner:{start}:{SUBID_COUNT}\n")
+        path.chmod(0o644)  # read by newuidmap as the learner's uid
+        return str(path)
+
     async def _create_and_start_engine(self, network_mode: str, mode: str) -> None:
         await self._remove_engine()
         binds = [f"{self.home_volume}-engine-socket:{SOCKET_DIR}:rw"]
         if self.engine_seed:
             binds.append(f"{self.engine_seed}:{SEED_DIR}:ro")
+        if mode == "rootless" and self.subid_dir:
+            subids = self._subid_file()
+            binds += [f"{subids}:/etc/subuid:ro", f"{subids}:/etc/subgid:ro"]
         if mode == "rootless":
             host_config = self._rootless_host_config(network_mode, binds)
         else:

@@ -3,8 +3,9 @@
     python data/bucket.py ls BUCKET [PREFIX]
 
 Prints one line per object, its size and its key, then how many there were. The address is
-S3_ENDPOINT_URL, which the tutorial's terminals set from S3_PORT in compose/.env (without it,
-http://127.0.0.1:8333); the credentials are S3_ACCESS_KEY and S3_SECRET_KEY from compose/.env,
+TEAM_S3_ENDPOINT_URL if it is set, else S3_ENDPOINT_URL: the tutorial's terminals set both from
+S3_PORT in compose/.env (without them, http://127.0.0.1:8333), or in a workshop whose instructor
+runs a class server, TEAM_S3_ENDPOINT_URL to that server's storage; the credentials are S3_ACCESS_KEY and S3_SECRET_KEY from compose/.env,
 the ones the stack's server was started with. It uses botocore, the S3 client under DVC's S3
 plugin (dvc-s3), so it needs nothing the workspace's requirements do not already install.
 """
@@ -17,7 +18,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-ENDPOINT = os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
+ENDPOINT = os.environ.get("TEAM_S3_ENDPOINT_URL") or os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
 
 
 def credentials():

@@ -27,6 +27,8 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 # hand out presigned URLs of its own S3 endpoint (http://seaweedfs:8333), which only the stack's
 # containers can reach.
 os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
+# And uploads of 500 MB or more, which would go in parts to presigned URLs of that same endpoint.
+os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
 
 TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5001")
 EXPERIMENT = "my-simple-experiment"

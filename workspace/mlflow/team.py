@@ -5,9 +5,10 @@
     python mlflow/team.py register --member NAME  # NAME's latest run's model, as a new version of team-model
     python mlflow/team.py load                 # the latest version of team-model, whoever registered it
 
-Everyone on the team points MLFLOW_TRACKING_URI at the same server (the tutorial's terminals set
-it from compose/.env); the server keeps runs in PostgreSQL and files in its S3 bucket, and hands
-both to whoever asks. The "model" is a small JSON file of coefficients, so that this works with
+Everyone on the team points at the same server: TEAM_MLFLOW_TRACKING_URI if it is set, else
+MLFLOW_TRACKING_URI. The tutorial's terminals set both: to your own stack's server, or in a
+workshop whose instructor runs a class server, TEAM_MLFLOW_TRACKING_URI to that one. The server
+keeps runs in PostgreSQL and files in its S3 bucket, and hands both to whoever asks. The "model" is a small JSON file of coefficients, so that this works with
 the MLflow client alone (mlflow-skinny); a real one would be logged with mlflow.sklearn and the
 like, and registered the same way. If TUTORIAL_MARKER is set, runs carry it as the tag
 `tutorial.marker`, and `runs` lists only the runs that carry it.
@@ -31,8 +32,10 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 # hand out presigned URLs of its own S3 endpoint (http://seaweedfs:8333), which only the stack's
 # containers can reach.
 os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
+# And uploads of 500 MB or more, which would go in parts to presigned URLs of that same endpoint.
+os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
 
-TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5001")
+TRACKING_URI = os.environ.get("TEAM_MLFLOW_TRACKING_URI") or os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5001")
 EXPERIMENT = "team-experiment"
 MODEL = "team-model"
 MARKER = os.environ.get("TUTORIAL_MARKER")
@@ -59,6 +62,7 @@ def log(member):
             (model / "coefficients.json").write_text(json.dumps(coefficients, indent=2) + "\n", encoding="utf-8")
             # Uploaded to the server, which stores it in its bucket: no S3 settings on this side.
             mlflow.log_artifacts(str(model), artifact_path="model")
+        print(f"Server: {TRACKING_URI}")
         print(f"Experiment: {EXPERIMENT} (id {experiment.experiment_id})")
         print(f"Run id: {run.info.run_id} by {member}")
         print(f"Model files: {run.info.artifact_uri}/model")

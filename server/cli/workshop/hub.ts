@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { REPO_ROOT } from '../../paths.ts';
 import { run } from './image.ts';
 
@@ -33,6 +33,8 @@ export const WorkshopStateSchema = z.object({
   pid: z.number().int(),
   cliToken: z.string(),
   startedAt: z.string(),
+  /** The class server (`up --team-stack`): its Compose project and where the instructor opens it. */
+  team: z.object({ project: z.string(), mlflowUrl: z.string(), s3Url: z.string() }).optional(),
 });
 export type WorkshopState = z.output<typeof WorkshopStateSchema>;
 

@@ -31,10 +31,15 @@ export const IMAGE_REPOSITORY = 'tutorial-workshop/workspace';
 /** The official base image the Dockerfile starts FROM (its ARG PYTHON_IMAGE). */
 export const BASE_IMAGE = /ARG PYTHON_IMAGE=(\S+)/.exec(readFileSync(DOCKERFILE, 'utf8'))?.[1] ?? 'python:3.12.11-slim-bookworm';
 
-/** Runs a command; resolves with its exit status and output (never rejects). */
-export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a command (with `env` in place of this process's environment); resolves with its exit status and output (never rejects). */
+export function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, ...(env ? { env } : {}) }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code as number) : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && !stdout ? err.message : '')) });
     });

@@ -17,7 +17,7 @@ import { TestClient } from '../../helpers/ws-client.ts';
  * The stack panel's lights (server/stack/status.ts) against local servers on 127.0.0.1: each
  * service is told apart from another program on its port by an answer only that service gives.
  * A real MLflow server is asked in tests/integration/mlflow, the database's container health in
- * tests/integration/docker.
+ * tests/integration/docker, a real SeaweedFS in tests/integration/s3.
  */
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const servers: Listening[] = [];
@@ -62,6 +62,23 @@ const mlflowLike: Handler = (req, res) => {
   answer(404, 'Not Found')(req, res);
 };
 
+/**
+ * What SeaweedFS 4.53's S3 gateway (`weed mini` with one identity, as the stack runs it) answered
+ * to an unsigned `GET /`, byte for byte but for the Date header.
+ */
+const seaweedfsLike =
+  (status = 403, code = 'AccessDenied', server = 'SeaweedFS 30GB 4.53'): Handler =>
+  (req, res) => {
+    if (req.url !== '/') return answer(404, 'Not Found')(req, res);
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>Access Denied.</Message><Resource>/</Resource><RequestId>18EEE6F65A147A2F83DC537D</RequestId></Error>`;
+    answer(status, body, {
+      'accept-ranges': 'bytes',
+      'content-type': 'application/xml',
+      server,
+      'x-amz-request-id': '18EEE6F65A147A2F83DC537D',
+    })(req, res);
+  };
+
 describe('the stack panel', () => {
   it('knows MLflow by /health "OK" and a version number at /version', async () => {
     expect(await ask({ mlflow: await serve(mlflowLike) }, 'mlflow')).toEqual({ state: 'up', detail: 'MLflow 3.17.2' });
@@ -85,8 +102,8 @@ describe('the stack panel', () => {
   });
 
   it('shows a closed port as not running', async () => {
-    for (const id of ['elasticsearch', 'kibana', 'fluentd', 'mlflow', 'adminer'] as const) {
-      const r = await ask({ es: closed, kibana: closed, fluentd_monitor: closed, mlflow: closed, adminer: closed }, id);
+    for (const id of ['elasticsearch', 'kibana', 'fluentd', 'mlflow', 'adminer', 'seaweedfs'] as const) {
+      const r = await ask({ es: closed, kibana: closed, fluentd_monitor: closed, mlflow: closed, adminer: closed, s3: closed }, id);
       expect(r, id).toEqual({ state: 'down', detail: 'not running' });
     }
   });
@@ -114,9 +131,42 @@ describe('the stack panel', () => {
       ['kibana', { kibana: other }],
       ['fluentd', { fluentd_monitor: other }],
       ['adminer', { adminer: other }],
+      ['seaweedfs', { s3: other }],
     ] as const) {
       expect(await ask(e, id), id).toEqual({ state: 'other', detail: 'something else answers on this port' });
     }
+  });
+
+  it("knows SeaweedFS's S3 API by its Server header and S3's XML: refused without a signature, or open to anyone", async () => {
+    expect(await ask({ s3: await serve(seaweedfsLike()) }, 'seaweedfs')).toEqual({ state: 'up', detail: 'SeaweedFS 4.53' });
+    // With no identity configured, weed 4.53 lists its buckets to anyone (the body as measured).
+    const buckets = ['dvc', 'mlflow-artifacts']
+      .map((b) => `<Bucket><Name>${b}</Name><CreationDate>2026-12-07T07:28:29.000Z</CreationDate></Bucket>`)
+      .join('');
+    const list = `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID></ID></Owner><Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`;
+    const open = await serve(
+      answer(200, list, {
+        'content-type': 'application/xml',
+        server: 'SeaweedFS 30GB 4.53',
+        'x-amz-request-id': '18EEE81C5DAFE244D00BC6F6',
+      }),
+    );
+    expect(await ask({ s3: open }, 'seaweedfs')).toEqual({ state: 'up', detail: 'SeaweedFS 4.53, open to anyone' });
+  });
+
+  it('shows another S3 server, or a SeaweedFS part that is not the S3 API, as something else', async () => {
+    // MinIO refuses an unsigned list in the same S3 words, under its own name (in shape: the header tells them apart).
+    const minio = await serve(seaweedfsLike(403, 'AccessDenied', 'MinIO'));
+    expect(await ask({ s3: minio }, 'seaweedfs')).toEqual({ state: 'other', detail: 'something else answers on this port' });
+    // SeaweedFS's filer names itself the same way, but answers `GET /` with its HTML listing (as weed 4.53's did).
+    const filerPage = '<!DOCTYPE html>\n<html>\n<head>\n    <title>SeaweedFS Filer 30GB 4.53 </title>';
+    const filer = await serve(answer(200, filerPage, { server: 'SeaweedFS 30GB 4.53', 'content-type': 'text/html; charset=utf-8' }));
+    expect(await ask({ s3: filer }, 'seaweedfs')).toEqual({ state: 'other', detail: 'something else answers on this port' });
+  });
+
+  it('says what SeaweedFS answers when it is there but does not serve', async () => {
+    const busy = await serve(seaweedfsLike(503, 'ServiceUnavailable'));
+    expect(await ask({ s3: busy }, 'seaweedfs')).toEqual({ state: 'down', detail: 'answers 503 ServiceUnavailable' });
   });
 
   it('shows the database off when Docker does not answer (the stack cannot run without it)', async () => {
@@ -131,6 +181,7 @@ describe('the stack panel', () => {
       fluentd_monitor: closed,
       mlflow: closed,
       adminer: closed,
+      s3: closed,
       docker: { socketPath: join(noDocker, 'docker.sock') },
     });
     expect(statuses.map((s) => [s.id, s.state, s.url])).toEqual([
@@ -140,6 +191,8 @@ describe('the stack panel', () => {
       ['postgres', 'down', undefined],
       ['mlflow', 'down', closed],
       ['adminer', 'down', closed],
+      // The S3 port has no page to open: no link.
+      ['seaweedfs', 'down', undefined],
     ]);
   });
 });

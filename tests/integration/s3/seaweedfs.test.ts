@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ENDPOINTS } from '../../../server/stack/endpoints.ts';
+import { serviceProbes } from '../../../server/stack/status.ts';
 import { venvBin } from '../../helpers/env.ts';
 import { type MlflowServer, startMlflowServer } from '../../helpers/mlflow-server.ts';
 import { freePort } from '../../helpers/net.ts';
@@ -14,7 +16,8 @@ import { type Seaweedfs, startSeaweedfs } from '../../helpers/seaweedfs.ts';
  * tests/services/seaweedfs.sh) started as compose/docker-compose.yml starts it, on ports of its
  * own on 127.0.0.1. What it answers to the failures learners meet (the hints of "Work as a team"
  * quote these answers), a real MLflow server keeping its artifacts in its bucket while clients
- * hold no S3 credentials, and DVC pushing to it and pulling the same bytes into a clone.
+ * hold no S3 credentials, DVC pushing to it and pulling the same bytes into a clone, and the stack
+ * panel's light for it.
  */
 
 const run = promisify(execFile);
@@ -212,5 +215,20 @@ describe('SeaweedFS (weed mini) as the stack runs it', () => {
     }
     const good = await sh(repo, 'cp .dvc/config.local.good .dvc/config.local && dvc push', isolated);
     expect(good.out).toContain('1 file pushed');
+  });
+});
+
+// Here rather than in a file of its own: one weed start serves both.
+describe('the stack panel (server/stack/status.ts) against the same real weed', () => {
+  const light = (url: string) => serviceProbes({ ...DEFAULT_ENDPOINTS, s3: url }).seaweedfs.ask(AbortSignal.timeout(10_000));
+
+  it('knows its S3 API as SeaweedFS, with its version', async () => {
+    const r = await light(s3.s3);
+    expect(r.state).toBe('up');
+    expect(r.detail).toMatch(/^SeaweedFS \d+\.\d+\S*$/);
+  });
+
+  it("shows SeaweedFS's filer, which names itself the same way, as something else on the S3 port", async () => {
+    expect(await light(s3.filer)).toEqual({ state: 'other', detail: 'something else answers on this port' });
   });
 });

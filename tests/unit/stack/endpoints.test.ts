@@ -49,6 +49,8 @@ describe('loadEndpoints', () => {
       fluentd: { host: '127.0.0.1', port: 24224 },
       fluentd_monitor: 'http://127.0.0.1:24220',
       s3: 'http://127.0.0.1:8333',
+      team_mlflow: 'http://127.0.0.1:5001',
+      team_s3: 'http://127.0.0.1:8333',
       docker: {},
       composeProject: 'dstack',
     });
@@ -58,7 +60,7 @@ describe('loadEndpoints', () => {
   it("follows the workspace's compose/.env, the repository's filling what it leaves out", () => {
     const { ws } = workspace('one-line', ['MLFLOW_PORT=5099']);
     const e = loadEndpoints({ workspace: ws, env: {} });
-    expect(e).toEqual({ ...DEFAULT_ENDPOINTS, mlflow: 'http://127.0.0.1:5099' });
+    expect(e).toEqual({ ...DEFAULT_ENDPOINTS, mlflow: 'http://127.0.0.1:5099', team_mlflow: 'http://127.0.0.1:5099' });
   });
 
   it('lets a variable of the environment win over .env, as docker compose does, and TUTORIAL_*_URL win over both', () => {
@@ -101,6 +103,9 @@ describe('loadEndpoints', () => {
       fluentd_port: '34224',
       fluentd_monitor: 'http://127.0.0.1:34220',
       s3: 'http://127.0.0.1:18333',
+      // Without a class server, the team's services are the learner's own, moved with them.
+      team_mlflow: 'http://127.0.0.1:15001',
+      team_s3: 'http://127.0.0.1:18333',
     });
 
     expect(stackVariables(e)).toEqual({
@@ -112,7 +117,10 @@ describe('loadEndpoints', () => {
       FLUENTD_FORWARD_PORT: '34224',
       FLUENTD_MONITOR_URL: 'http://127.0.0.1:34220',
       S3_ENDPOINT_URL: 'http://127.0.0.1:18333',
+      TEAM_MLFLOW_TRACKING_URI: 'http://127.0.0.1:15001',
+      TEAM_S3_ENDPOINT_URL: 'http://127.0.0.1:18333',
       MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false',
+      MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: 'false',
     });
 
     const targets = Object.fromEntries(Object.entries(serviceProbes(e)).map(([id, p]) => [id, p.target]));
@@ -123,6 +131,7 @@ describe('loadEndpoints', () => {
       postgres: "docker: the dstack project's postgres container",
       mlflow: 'http://127.0.0.1:15001/health, /version and /api/2.0/mlflow/experiments/search',
       adminer: 'http://127.0.0.1:18080/',
+      seaweedfs: 'http://127.0.0.1:18333/',
     });
     // Nothing still points at a default port.
     const everything = JSON.stringify([values, stackVariables(e), targets]);
@@ -152,6 +161,21 @@ describe('watchEndpoints', () => {
     rmSync(env);
     // Without its own copy the workspace falls back to the repository's compose/.env.
     expect(endpoints().mlflow).toBe(DEFAULT_ENDPOINTS.mlflow);
+  });
+
+  it("points the team's variables at a class server when workshop mode names one, and only those", () => {
+    const { ws } = workspace('class-server', ['MLFLOW_PORT=15001', 'S3_PORT=18333']);
+    const e = loadEndpoints({
+      workspace: ws,
+      env: { TUTORIAL_TEAM_MLFLOW_URL: 'http://team-mlflow:5000/', TUTORIAL_TEAM_S3_URL: 'http://team-s3:8333' },
+    });
+    expect(stackVariables(e)).toMatchObject({
+      MLFLOW_TRACKING_URI: 'http://127.0.0.1:15001',
+      S3_ENDPOINT_URL: 'http://127.0.0.1:18333',
+      TEAM_MLFLOW_TRACKING_URI: 'http://team-mlflow:5000',
+      TEAM_S3_ENDPOINT_URL: 'http://team-s3:8333',
+    });
+    expect(() => loadEndpoints({ workspace: ws, env: { TUTORIAL_TEAM_S3_URL: 'team s3' } })).toThrow(/team_s3/);
   });
 
   it('throws at the first read when the file is broken, so the server does not start on wrong addresses', () => {
