@@ -12,28 +12,33 @@ const MAX_BATCH = 64 * 1024;
  * not as one small piece at once and then a window, over and over.
  */
 export class OutputBatcher {
-  readonly #send: (text: string) => void;
-  #pending = '';
+  readonly #send: (data: Buffer) => void;
+  /** The pieces gathered, kept apart: joining them into one string would copy a flood once more in V8's heap. */
+  #pending: string[] = [];
+  #pendingLength = 0;
   #window: NodeJS.Timeout | undefined;
 
-  constructor(send: (text: string) => void) {
+  /** `send` gets each batch as UTF-8 (whole characters: each piece is a whole string). */
+  constructor(send: (data: Buffer) => void) {
     this.#send = send;
   }
 
   push(text: string): void {
+    if (!text) return;
     if (this.#window) {
-      this.#pending += text;
-      if (this.#pending.length >= MAX_BATCH) this.flush();
+      this.#pending.push(text);
+      this.#pendingLength += text.length;
+      if (this.#pendingLength >= MAX_BATCH) this.flush();
       return;
     }
-    this.#send(text);
+    this.#send(Buffer.from(text, 'utf8'));
     this.#open();
   }
 
   #open(): void {
     this.#window = setTimeout(() => {
       this.#window = undefined;
-      if (!this.#pending) return;
+      if (this.#pending.length === 0) return;
       this.flush();
       this.#open();
     }, WINDOW_MS);
@@ -41,15 +46,29 @@ export class OutputBatcher {
 
   /** Sends what is gathered now (before a message that must come after it, or the shell's exit). */
   flush(): void {
-    const text = this.#pending;
-    this.#pending = '';
-    if (text) this.#send(text);
+    const pieces = this.#pending;
+    if (pieces.length === 0) return;
+    this.#pending = [];
+    this.#pendingLength = 0;
+    this.#send(encode(pieces));
   }
 
   /** Forgets what is gathered (another reader gets it from the replay instead). */
   reset(): void {
     clearTimeout(this.#window);
     this.#window = undefined;
-    this.#pending = '';
+    this.#pending = [];
+    this.#pendingLength = 0;
   }
+}
+
+/** The pieces as one UTF-8 buffer, each encoded in place (no joined string in between). */
+function encode(pieces: string[]): Buffer {
+  if (pieces.length === 1) return Buffer.from(pieces[0]!, 'utf8');
+  let size = 0;
+  for (const p of pieces) size += Buffer.byteLength(p, 'utf8');
+  const data = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of pieces) at += data.write(p, at, 'utf8');
+  return data;
 }

@@ -46,7 +46,9 @@ export class ScreenMirror {
   /** Where the last prompt ended: its row (a marker follows scrolling) and column. */
   #promptEnd: { marker: Marker; x: number } | undefined;
   #busy = false;
-  #tail = '';
+  /** A running command's last output, in the pieces it came in (joined only when the prompt is back). */
+  #tail: string[] = [];
+  #tailLength = 0;
   /** zsh's right prompt on the prompt's line: where it was drawn and what it showed. */
   #right: { marker: Marker; x: number; end?: number; text?: string } | undefined;
 
@@ -60,14 +62,23 @@ export class ScreenMirror {
       this.#term.write(text);
       return;
     }
-    this.#tail += text;
-    if (this.#tail.length > 2 * BUSY_TAIL) this.#tail = this.#tail.slice(-BUSY_TAIL);
+    // Pieces, not one string: a string cut to its end every few reads would copy a flood once more.
+    this.#tail.push(text);
+    this.#tailLength += text.length;
+    if (this.#tailLength < 2 * BUSY_TAIL) return;
+    // Keep the newest pieces that hold BUSY_TAIL characters.
+    let from = this.#tail.length - 1;
+    let kept = this.#tail[from]!.length;
+    while (from > 0 && kept < BUSY_TAIL) kept += this.#tail[--from]!.length;
+    this.#tail = this.#tail.slice(from);
+    this.#tailLength = kept;
   }
 
   /** A command started: what it prints is kept as a tail until the prompt comes back. */
   commandStarted(): void {
     this.#busy = true;
-    this.#tail = '';
+    this.#tail = [];
+    this.#tailLength = 0;
     // In order with what was written: a prompt end still being parsed must not outlive it.
     this.#term.write('', () => this.#forgetPrompt());
   }
@@ -76,8 +87,9 @@ export class ScreenMirror {
   commandFinished(): void {
     if (!this.#busy) return;
     this.#busy = false;
-    this.#term.write(`\x1bc${this.#tail.slice(-BUSY_TAIL)}`, () => this.#forgetPrompt());
-    this.#tail = '';
+    this.#term.write(`\x1bc${this.#tail.join('').slice(-BUSY_TAIL)}`, () => this.#forgetPrompt());
+    this.#tail = [];
+    this.#tailLength = 0;
   }
 
   /** The prompt ends here, at this point of the output: the learner's input starts at the cursor. */

@@ -9,8 +9,8 @@ export interface ShellExit {
 
 /** Where a session's output goes: the attached websocket, or the headless runner. */
 export interface SessionSink {
-  /** Terminal output, UTF-8 text. The sink acknowledges it later with `session.ack(bytes)`. */
-  output(text: string): void;
+  /** Terminal output, UTF-8 bytes of whole characters. The sink acknowledges it later with `session.ack(bytes)`. */
+  output(data: Buffer): void;
   /** The shell ended; its last output has been given to `output` before this. */
   exited(e: ShellExit): void;
   /** Another sink took the session over, or the session ended. */

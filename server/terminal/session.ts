@@ -43,7 +43,7 @@ export class TerminalSession {
   /** Sinks the session was taken from, oldest first: the last one hears when it is free again. */
   #displaced: SessionSink[] = [];
   /** What goes to the sink, in bigger pieces while the shell floods. */
-  readonly #toSink = new OutputBatcher((text) => this.#sink?.output(text));
+  readonly #toSink = new OutputBatcher((data) => this.#sink?.output(data));
   #unacked = 0;
   #paused = false;
   readonly #screen: ScreenMirror;

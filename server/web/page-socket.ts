@@ -48,8 +48,8 @@ export class PageSocket {
     this.#o = options;
     this.#tokens = options.maxMessagesPerSecond * 2;
     this.#sink = {
-      output: (text) => {
-        if (ws.readyState === ws.OPEN) ws.send(Buffer.from(text, 'utf8'));
+      output: (data) => {
+        if (ws.readyState === ws.OPEN) ws.send(data);
       },
       // Only the attached socket hears its shell end: the sink is the session's one link to it,
       // so no listener is left behind on a session this socket has left.

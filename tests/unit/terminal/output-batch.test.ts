@@ -7,7 +7,7 @@ describe('OutputBatcher', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     sent = [];
-    b = new OutputBatcher((t) => sent.push(t));
+    b = new OutputBatcher((data) => sent.push(data.toString('utf8')));
   });
   afterEach(() => vi.useRealTimers());
 
@@ -47,6 +47,17 @@ describe('OutputBatcher', () => {
     vi.advanceTimersByTime(2);
     b.push('5');
     expect(sent).toEqual(['1', '2', '34', '5']);
+  });
+
+  it('sends each batch as the UTF-8 of its pieces, characters of every width whole', () => {
+    const bytes: Buffer[] = [];
+    const u = new OutputBatcher((data) => bytes.push(data));
+    const pieces = ['a', 'é', '€', '😀', 'z'.repeat(5000), 'ü'];
+    for (const p of pieces) u.push(p);
+    u.flush();
+    expect(bytes.map((d) => d.toString('utf8'))).toEqual(['a', pieces.slice(1).join('')]);
+    expect(Buffer.concat(bytes)).toEqual(Buffer.from(pieces.join(''), 'utf8'));
+    u.reset();
   });
 
   it('flush sends what waits now; reset forgets it', () => {
