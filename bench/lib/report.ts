@@ -133,6 +133,10 @@ export function mergeResults(old: string, header: string, generated: string[]): 
   out.push(...fresh.values());
   const text = `${out.join('\n\n')}\n`;
   // A marked section that was inside a part written anew is kept too.
-  const lost = [...old.matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((k) => k[0]).filter((k) => !text.includes(k));
+  // Compared with their blank lines and spaces folded: splitting at the headings and joining the
+  // blocks again moves a blank line around a marker that sits just above a heading.
+  const fold = (x: string) => x.replace(/\s+/g, ' ');
+  const all = fold(text);
+  const lost = [...old.matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((k) => k[0]).filter((k) => !all.includes(fold(k)));
   return lost.length ? `${[text.trimEnd(), ...lost].join('\n\n')}\n` : text;
 }

@@ -51,4 +51,14 @@ describe('bench/RESULTS.md after `npm run bench -- --only …`', () => {
     );
     expect(mergeResults('', '# Benchmark results', ['## Pages\n\n| pages |'])).toBe('# Benchmark results\n\n## Pages\n\n| pages |\n');
   });
+
+  it('keeps a marked section that starts above its heading once, however often it merges', () => {
+    const old = `# Benchmark results\n\n## Pages\n\n| pages |\n<!-- shells:start -->\n## Run in the learner's shells\n\n| shells |\n<!-- shells:end -->\n\n## Workshop\n\n| workshop |\n`;
+    let out = old;
+    for (let i = 0; i < 3; i++) out = mergeResults(out, '# Benchmark results', ['## Pages\n\n| pages, again |']);
+    expect(out.match(/shells:start/g)).toHaveLength(1);
+    expect(out.match(/\| shells \|/g)).toHaveLength(1);
+    expect(out).toContain('| pages, again |');
+    expect(out.indexOf('| shells |')).toBeLessThan(out.indexOf('## Workshop'));
+  });
 });
