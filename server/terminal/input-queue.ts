@@ -43,6 +43,9 @@ export class InputQueue {
   #open = false;
   #closed = false;
   readonly #startHold: NodeJS.Timeout;
+  /** Slices gone in (or dropped) so far, and who waits for a count of them (drained()). */
+  #done = 0;
+  #waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(write: (data: string, learner: boolean) => void) {
     this.#write = write;
@@ -54,12 +57,25 @@ export class InputQueue {
   push(data: string, learner = false): void {
     if (this.#closed) return;
     if (data === '\x03' || data === '\x1c') {
+      this.#done += this.#slices.length;
       this.#slices = [];
       this.#write(data, learner);
+      this.#settle();
       return;
     }
     this.#slices.push(...sliceInput(data).map((text) => ({ text, learner })));
     if (!this.#writing && this.#open) this.#drain();
+  }
+
+  /**
+   * Resolves once everything waiting now has gone in (or was dropped): a question about the
+   * prompt line asked after keys were typed is answered after they reach the shell, not before.
+   * Input pushed later is not waited for.
+   */
+  drained(): Promise<void> {
+    if (this.#slices.length === 0 || this.#closed) return Promise.resolve();
+    const upTo = this.#done + this.#slices.length;
+    return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
   }
 
   /** The shell is ready to read: what waits goes in now, and later input at once. */
@@ -76,6 +92,14 @@ export class InputQueue {
     this.#slices = [];
     clearTimeout(this.#writing);
     clearTimeout(this.#startHold);
+    for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  #settle(): void {
+    const ready = this.#waiters.filter((w) => w.upTo <= this.#done);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.upTo > this.#done);
+    for (const w of ready) w.resolve();
   }
 
   #drain(): void {
@@ -86,6 +110,8 @@ export class InputQueue {
       return;
     }
     this.#write(next.text, next.learner);
+    this.#done += 1;
+    this.#settle();
     // Let the shell read each slice before the next: a full pty input queue in canonical mode
     // drops bytes, and a big paste must not hold up the event loop (or a Ctrl-C behind it).
     if (this.#slices.length > 0) this.#writing = setTimeout(() => this.#drain(), 2);

@@ -76,6 +76,11 @@ export class PromptState {
   #awaitingEcho = false;
   /** The prompt was drawn again after Enter went in, before the command started (see mark()). */
   #redrawnWhileSubmitted = false;
+  /**
+   * Keys went in while the prompt was on its way (after 133;D, before 133;B): readline reads them
+   * once it draws the prompt, so they land on that prompt's line; `enter` if an Enter was among them.
+   */
+  #typedAhead: { enter: boolean } | undefined;
   #ended: CommandEnd | undefined;
   #endWaiters = new Set<(end: CommandEnd) => void>();
   #promptWaiters = new Set<() => void>();
@@ -118,9 +123,12 @@ export class PromptState {
    * prompt on its way is drawn (PROMPT_DRAW_MS at most).
    */
   async lineState(): Promise<LineState> {
-    const start = Date.now();
+    let start = Date.now();
+    let phase = this.#phase;
     for (;;) {
       await this.#screen.flushed();
+      // Each wait has its own time: a prompt drawn at last with typed-ahead keys on its line gets SETTLE_MS for them.
+      if (this.#phase !== phase) [phase, start] = [this.#phase, Date.now()];
       const waiting = this.#phase === 'submitted' || this.#phase === 'returning' || (this.#awaitingEcho && this.#phase === 'prompt');
       const left = start + (this.#phase === 'returning' ? PROMPT_DRAW_MS : SETTLE_MS) - Date.now();
       if (!waiting) return this.now;
@@ -149,6 +157,10 @@ export class PromptState {
   /** Keystrokes from the learner's terminal, on their way to the shell. */
   typed(data: string): void {
     if (TERMINAL_REPLY.test(data)) return;
+    if (this.#phase === 'returning' || this.#phase === 'starting') {
+      this.#typedAhead = { enter: (this.#typedAhead?.enter ?? false) || /[\r\n]/.test(data) };
+      return;
+    }
     if (this.#phase === 'prompt' && /[\r\n]/.test(data) && this.#screen.line().where === 'prompt') this.#phase = 'submitted';
     if (this.#phase === 'prompt' || this.#phase === 'busy' || this.#phase === 'submitted') this.#awaitingEcho = true;
   }
@@ -177,7 +189,13 @@ export class PromptState {
         // it reads the Enter already on its way: the line is still submitted, its command about to
         // start. A round that ends goes through 133;D ('returning') first.
         if (this.#phase === 'submitted') this.#redrawnWhileSubmitted = true;
-        else this.#phase = 'prompt';
+        // Keys typed while the prompt came back are readline's first input: their echo is due, and
+        // with an Enter among them the line runs (its command's start or the next prompt is due).
+        else if (this.#typedAhead) {
+          this.#phase = this.#typedAhead.enter ? 'submitted' : 'prompt';
+          this.#awaitingEcho = true;
+        } else this.#phase = 'prompt';
+        this.#typedAhead = undefined;
         for (const w of this.#take(this.#promptWaiters)) w();
         break;
       case 'right-prompt-start':

@@ -111,9 +111,9 @@ export class TerminalSession {
   }
 
   /** The state of the prompt line once the screen has caught up with what went in (see PromptState). */
-  lineState(): Promise<LineState> {
-    if (this.#exit || this.#closing) return Promise.resolve({ kind: 'ended' });
-    return this.#prompt.lineState();
+  async lineState(): Promise<LineState> {
+    await this.#input.drained(); // keys typed before the question go in first (held for the prompt, or a slice a turn)
+    return this.#exit || this.#closing ? { kind: 'ended' } : this.#prompt.lineState();
   }
 
   /** True while the pty is paused because the reader has not acknowledged enough output. */
@@ -354,8 +354,8 @@ export class TerminalSession {
         continue;
       }
       this.#prompt.mark(part);
-      // Held keys go in once the screen has placed the prompt's end: an Enter among them submits a line there.
-      if (part.kind === 'finished' || part.kind === 'prompt-end') void this.#screen.flushed().then(() => this.#input.open());
+      // Held keys go in once the screen has placed the prompt's end (at 133;D the tty would echo them before it).
+      if (part.kind === 'prompt-end') void this.#screen.flushed().then(() => this.#input.open());
     }
   }
 

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LineState, TerminalSession } from '../../../server/terminal/session.ts';
 import { pollUntil } from '../../helpers/net.ts';
+import { FIXTURES } from '../shells/cases.ts';
 
 /**
  * The prompt line's state as the server knows it (server/terminal/prompt-state.ts), from a real
@@ -170,5 +171,66 @@ describe('PromptState', () => {
     expect(session.busy).toBe(true);
     writeFileSync(gate(), '');
     await until((s) => s.kind === 'empty', 'the prompt after it');
+  });
+});
+
+/**
+ * A learner's PROMPT_COMMAND hook that takes its time (pyenv-virtualenv's runs pyenv at every
+ * prompt; tests/fixtures/shells/slow-prompt-hook is the learner's HOME): between the shell's 133;D
+ * and the prompt's 133;B, keys already reach the terminal but not readline, which reads them only
+ * once it has drawn the prompt.
+ */
+describe('PromptState with a slow PROMPT_COMMAND hook', () => {
+  let dir: string;
+  let session: TerminalSession;
+  const gate = () => join(dir, 'go');
+  const waitingCommand = () => `until [ -e ${gate()} ]; do sleep 0.02; done`;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'prompt-state-slow-'));
+    mkdirSync(join(dir, 'shells'), { mode: 0o700 });
+    cpSync(join(FIXTURES, 'slow-prompt-hook'), join(dir, 'home'), { recursive: true });
+    session = new TerminalSession({
+      name: 'prompt-slow',
+      cwd: dir,
+      shellsDir: join(dir, 'shells'),
+      env: { ...process.env, HOME: join(dir, 'home') },
+      cols: 100,
+      rows: 24,
+      replayLimit: 256 * 1024,
+    });
+  });
+  afterEach(async () => {
+    await session?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keys typed before the first prompt land on its line: a Run asked at once finds their command running, not an empty prompt', async () => {
+    const command = waitingCommand();
+    session.input(`${command}\r`);
+    session.input('echo TYPED-AHEAD');
+    expect(await session.started(15_000)).toBe(true);
+    expect(await session.lineState()).toEqual({ kind: 'busy', command });
+    writeFileSync(gate(), '');
+    expect(await session.nextCommandEnd()).toMatchObject({ executed: true, ran: command });
+  });
+
+  it('keys typed while a later prompt comes back count for that prompt: its command, or its text', async () => {
+    await session.started(15_000);
+    const first = waitingCommand();
+    session.input(`${first}\r`);
+    let end = session.nextCommandEnd();
+    writeFileSync(gate(), '');
+    await end;
+    // 133;D has come; the hook sleeps a second before the prompt is drawn.
+    rmSync(gate());
+    const second = `${waitingCommand()} # again`;
+    session.input(`${second}\r`);
+    expect(await session.lineState()).toEqual({ kind: 'busy', command: second });
+    end = session.nextCommandEnd();
+    writeFileSync(gate(), '');
+    await end;
+    session.input('echo not yet');
+    expect(await session.lineState()).toEqual({ kind: 'text', text: 'echo not yet' });
   });
 });

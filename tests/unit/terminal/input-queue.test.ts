@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { sliceInput } from '../../../server/terminal/input-queue.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InputQueue, sliceInput } from '../../../server/terminal/input-queue.ts';
 
 describe('sliceInput', () => {
   it('keeps short input whole and long input complete, in slices of at most the size', () => {
@@ -31,5 +31,68 @@ describe('sliceInput', () => {
       for (const s of slices)
         expect(s, `size ${size}`).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
     }
+  });
+});
+
+describe('InputQueue.drained', () => {
+  let written: string[];
+  let q: InputQueue;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    written = [];
+    q = new InputQueue((data) => written.push(data));
+  });
+  afterEach(() => {
+    q.close();
+    vi.useRealTimers();
+  });
+
+  const settled = async (p: Promise<void>) => {
+    let done = false;
+    void p.then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(0);
+    return done;
+  };
+
+  it('resolves at once when nothing waits', async () => {
+    q.open();
+    expect(await settled(q.drained())).toBe(true);
+  });
+
+  it('waits for keys held for the first prompt, then for each of their slices to go in', async () => {
+    for (const key of ['l', 's', '\r']) q.push(key, true);
+    const drained = q.drained();
+    expect(await settled(drained)).toBe(false);
+    q.open();
+    expect(written).toEqual(['l']);
+    expect(await settled(drained)).toBe(false);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(written).toEqual(['l', 's', '\r']);
+    expect(await settled(drained)).toBe(true);
+  });
+
+  it('does not wait for input pushed after the question', async () => {
+    q.push('a', true);
+    q.push('b', true);
+    const drained = q.drained();
+    q.push('c', true);
+    q.push('d', true);
+    q.open();
+    await vi.advanceTimersByTimeAsync(2);
+    expect(written).toEqual(['a', 'b']);
+    expect(await settled(drained)).toBe(true);
+    expect(written).toEqual(['a', 'b']);
+  });
+
+  it('resolves when Ctrl-C drops what waits, and when the queue closes', async () => {
+    q.push('x', true);
+    const first = q.drained();
+    q.push('\x03', true);
+    expect(written).toEqual(['\x03']);
+    expect(await settled(first)).toBe(true);
+    q.push('y', true);
+    const second = q.drained();
+    q.close();
+    expect(await settled(second)).toBe(true);
   });
 });
