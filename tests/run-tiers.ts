@@ -3,10 +3,10 @@
  * line naming what is missing and how to get it; when CI is set, a skip counts as a failure.
  * Options: `npm test -- --only unit,e2e` runs just those tiers.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { pinnedImages, stackImages } from './compose/stack.ts';
 import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
 import { hasWeed, WEED } from './helpers/seaweedfs.ts';
@@ -191,7 +191,47 @@ const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',').map((s) => s.trim());
 const tiers = only ? TIERS.filter((t) => only.includes(t.name)) : TIERS;
 const ci = Boolean(process.env.CI);
-const results: { name: string; outcome: 'passed' | 'failed' | 'skipped' | 'opt-in'; seconds: number; note?: string }[] = [];
+const results: {
+  name: string;
+  outcome: 'passed' | 'failed' | 'skipped' | 'opt-in';
+  seconds: number;
+  note?: string;
+  failures?: string[];
+}[] = [];
+
+/**
+ * Runs a tier with its output passed through as it comes, and keeps the lines that name a failed
+ * test (vitest's ×/FAIL, Playwright's ✘, the self-test's ✗), so the end of a long run says which
+ * tests failed, not only which tier: a CI log is often read from its end.
+ */
+const FAILED_LINE = /^\s*(×|✗|✘|FAIL\s)|^\s+\d+\) \[|^\s*(Error|AssertionError|TimeoutError):/;
+const runTier = (command: string[]) =>
+  new Promise<{ status: number | null; failures: string[] }>((resolve) => {
+    const failures: string[] = [];
+    let partial = '';
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['inherit', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const plain = stripVTControlCharacters(line);
+        if (FAILED_LINE.test(plain) && failures.length < 40 && !failures.includes(plain.trim())) failures.push(plain.trim());
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      keep(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      keep(chunk);
+    });
+    child.on('error', (error) => {
+      failures.push(`${command[0]}: ${error.message}`);
+      resolve({ status: 1, failures });
+    });
+    child.on('close', (status) => resolve({ status, failures }));
+  });
 
 for (const tier of tiers) {
   const existsDir = tier.name.startsWith('integration/') ? existsSync(join('tests', tier.name)) : true;
@@ -214,15 +254,19 @@ for (const tier of tiers) {
   }
   console.log(`\n=== ${tier.name}: ${tier.command.join(' ')}`);
   const started = Date.now();
-  const r = spawnSync(tier.command[0]!, tier.command.slice(1), { stdio: 'inherit' });
+  const { status, failures } = await runTier(tier.command);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  results.push({ name: tier.name, outcome: r.status === 0 ? 'passed' : 'failed', seconds });
+  results.push({ name: tier.name, outcome: status === 0 ? 'passed' : 'failed', seconds, failures });
 }
 
 console.log('\nTiers:');
 for (const r of results) {
   const mark = r.outcome === 'passed' ? '✓' : r.outcome === 'failed' ? '✗' : '-';
   console.log(`  ${mark} ${r.name.padEnd(22)} ${r.outcome.padEnd(8)} ${r.seconds}s${r.note ? `  (${r.note})` : ''}`);
+}
+for (const r of results.filter((r) => r.outcome === 'failed' && r.failures?.length)) {
+  console.log(`\nWhat failed in ${r.name}:`);
+  for (const line of r.failures!) console.log(`  ${line}`);
 }
 const count = (o: string) => results.filter((r) => r.outcome === o).length;
 console.log(`tiers: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
