@@ -21,11 +21,27 @@ export interface TestServer extends Omit<TutorialServer, 'loginUrl'> {
 }
 
 /**
+ * The state folders this process made: a test that only closes its server (to start another on the
+ * same folder, say) leaves its folder to the exit of the test file's process, not in /tmp for good.
+ */
+const made = new Set<string>();
+const madeStateDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tutorial-test-'));
+  if (made.size === 0) process.on('exit', () => made.forEach(removeStateDir));
+  made.add(dir);
+  return dir;
+};
+const removeStateDir = (dir: string) => {
+  made.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+};
+
+/**
  * Starts the real tutorial server on a free port with a fresh state folder and workspace:
  * the one fixture factory of the integration and e2e tiers.
  */
 export async function startTestServer(options: Partial<TutorialServerOptions> = {}): Promise<TestServer> {
-  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'tutorial-test-'));
+  const stateDir = options.stateDir ?? madeStateDir();
   const workspace = options.workspace ?? join(stateDir, 'workspace');
   const server = await startTutorialServer({
     host: '127.0.0.1',
@@ -47,6 +63,10 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
     // The tiers' shell is bash whatever the developer's login shell is; tests of zsh ask for it.
     shell: 'bash',
     ...options,
+  }).catch((error: unknown) => {
+    // A test of a refused start leaves no folder behind either.
+    if (!options.stateDir) removeStateDir(stateDir);
+    throw error;
   });
   const loginUrl = server.loginUrl;
   return {
@@ -60,7 +80,7 @@ export async function startTestServer(options: Partial<TutorialServerOptions> = 
     cookie: loginUrl ? await signIn(loginUrl()) : '',
     async dispose() {
       await server.close();
-      if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
+      if (!options.stateDir) removeStateDir(stateDir);
     },
   };
 }
