@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { FLOW } from '../../protocol/messages.ts';
 import { SessionError, ShellBusyError } from './errors.ts';
 import { InputQueue } from './input-queue.ts';
+import { interruptUntilPrompt } from './interrupt.ts';
 import { recordShell } from './leftovers.ts';
 import { OutputBatcher } from './output-batch.ts';
 import { type CommandEnd, exitAsCommandEnd, type LineState, PromptState } from './prompt-state.ts';
@@ -262,7 +263,8 @@ export class TerminalSession {
   /**
    * Empties the prompt line whatever holds it: text, a completion question or its pager, or a
    * running command. Ctrl-C does it in each of these states; after each one this waits for the
-   * fresh prompt (CLEAR_WAIT_MS at most), three times at most. Resolves with the line's state
+   * fresh prompt (CLEAR_WAIT_MS at most, and a Ctrl-C that was lost goes in again: interrupt.ts),
+   * three times at most. Resolves with the line's state
    * afterwards: `empty` when it worked.
    */
   async clearLine(): Promise<LineState> {
@@ -270,14 +272,8 @@ export class TerminalSession {
       const state = await this.lineState();
       if (state.kind === 'empty' || state.kind === 'ended' || state.kind === 'starting') return state;
       const prompt = this.#prompt.nextPrompt();
-      this.#input.push('\x03');
-      let timer: NodeJS.Timeout | undefined;
-      const back = await Promise.race([
-        prompt.then(() => true),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), CLEAR_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!back) return this.lineState();
+      const send = () => this.#input.push('\x03');
+      if (!(await interruptUntilPrompt({ shellPid: this.#shell.pid, send, prompt, timeoutMs: CLEAR_WAIT_MS }))) return this.lineState();
     }
     return this.lineState();
   }

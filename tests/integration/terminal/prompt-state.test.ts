@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,39 @@ describe('PromptState', () => {
     session.input(`${waitingCommand()}\r`);
     await until((s) => s.kind === 'busy', 'the command to run');
     expect(await session.clearLine()).toEqual({ kind: 'empty' });
+  });
+
+  it('clearLine stops a loop of short commands, where a Ctrl-C can reach a command that has just ended', async () => {
+    // Between one command's end and the next one's start the terminal's foreground group is the
+    // ended command's for a moment: a Ctrl-C then reaches nobody, and the loop goes on.
+    for (let i = 0; i < 10; i++) {
+      session.input('while :; do /bin/true; done\r');
+      await until((s) => s.kind === 'busy', 'the loop to run');
+      const line = await session.clearLine();
+      expect(line, `round ${i + 1}`).toEqual({ kind: 'empty' });
+    }
+  });
+
+  it('clearLine gives a command that takes its time to stop one Ctrl-C, not a second (Compose takes that for "kill now")', async () => {
+    const log = join(dir, 'interrupts');
+    writeFileSync(
+      join(dir, 'graceful.py'),
+      [
+        'import signal, sys, time',
+        'def stop(*_):',
+        `    with open(${JSON.stringify(log)}, 'a') as f: f.write('INT\\n')`,
+        '    time.sleep(1.5)',
+        '    sys.exit(0)',
+        'signal.signal(signal.SIGINT, stop)',
+        'while True: time.sleep(0.05)',
+        '',
+      ].join('\n'),
+    );
+    session.input(`python3 ${join(dir, 'graceful.py')}\r`);
+    await until((s) => s.kind === 'busy', 'the program to run');
+    await new Promise((r) => setTimeout(r, 300)); // its handler is in place
+    expect(await session.clearLine()).toEqual({ kind: 'empty' });
+    expect(readFileSync(log, 'utf8')).toBe('INT\n');
   });
 
   it('reports the line the shell ran (OSC 633;E), as written or with typed-ahead text before it', async () => {
