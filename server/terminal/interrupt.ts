@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 /** How often the terminal's foreground process group is looked at while a Ctrl-C takes effect. */
 const LOOK_EVERY_MS = 100;
 /** Ctrl-Cs sent again at most, in one wait for the prompt. */
-const RESENDS = 5;
+const RESENDS = 10;
 
 /**
  * The foreground process group of the terminal whose session `pid` (the shell) leads: the group
@@ -39,7 +39,9 @@ export function foregroundGroup(pid: number): number | undefined {
  * short commands (`until curl …; do sleep 1; done`) that group is, for a moment after each
  * command ends, still the ended command's, before the shell takes the terminal back: a Ctrl-C
  * then reaches nobody, and the loop goes on. Seen from here, the terminal then goes to another
- * command than the one that had it, not back to the shell: Ctrl-C is sent again. A command that
+ * command than the one that had it, not back to the shell: Ctrl-C is sent again, and SIGINT to the
+ * shell itself, which a loop of very short commands needs (there most Ctrl-Cs are lost, to a
+ * command between fork and exec as well, which still has the shell's SIGINT handler). A command that
  * is still stopping (Compose's graceful stop, say) keeps the terminal and gets no second Ctrl-C,
  * which would mean "kill now" to it.
  */
@@ -66,9 +68,17 @@ export async function interruptUntilPrompt(o: {
     if (back || group === undefined) continue;
     const now = foregroundGroup(o.shellPid);
     if (now === undefined || now === group || now === o.shellPid) continue;
-    // Another command of the line has the terminal since: the Ctrl-C did not stop the line.
+    // Another command of the line has the terminal since: the Ctrl-C did not stop the line. The
+    // shell, which runs it, hears SIGINT too: bash and zsh end the line they run at it, once the
+    // command that has the terminal ends (the Ctrl-C ends that one, unless it is lost again).
     group = now;
-    if (resends++ < RESENDS) o.send();
+    if (resends++ >= RESENDS) continue;
+    o.send();
+    try {
+      process.kill(o.shellPid, 'SIGINT');
+    } catch {
+      // The shell has ended: the prompt's promise says so.
+    }
   }
   return back;
 }
