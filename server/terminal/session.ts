@@ -264,8 +264,7 @@ export class TerminalSession {
    * Empties the prompt line whatever holds it: text, a completion question or its pager, or a
    * running command. Ctrl-C does it in each of these states; after each one this waits for the
    * fresh prompt (CLEAR_WAIT_MS at most, and a Ctrl-C that was lost goes in again: interrupt.ts),
-   * three times at most. Resolves with the line's state
-   * afterwards: `empty` when it worked.
+   * three times at most. Resolves with the line's state afterwards: `empty` when it worked.
    */
   async clearLine(): Promise<LineState> {
     for (let attempt = 0; attempt < 3; attempt++) {
