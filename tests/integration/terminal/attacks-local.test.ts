@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -237,11 +238,16 @@ describe('a full disk', () => {
     const s = await server({ stateDir: state, workspace: join(scratch(), 'ws') });
     const page = await client(s);
     await page.attach('attacked');
+    // The shell's rc deletes its nonce file before the first prompt: filling the disk before that
+    // would leave a page free again for the progress file.
+    const session = s.sessions.get('attacked')!;
+    await pollUntil(() => !session.busy, 'the first prompt');
     try {
       writeFileSync(join(state, 'filler'), Buffer.alloc(256 * 1024));
     } catch (err) {
       expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
+    expect(statfsSync(state).bavail).toBe(0);
     const from = page.messages.length;
     page.send({ type: 'check', chapter: 'attacked', step: 'quick' });
     expect(await page.waitFor((m) => m.type === 'error', 'the error', from)).toEqual({

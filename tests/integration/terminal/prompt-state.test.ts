@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,7 @@ describe('PromptState', () => {
 
   it('clearLine gives a command that takes its time to stop one Ctrl-C, not a second (Compose takes that for "kill now")', async () => {
     const log = join(dir, 'interrupts');
+    const ready = join(dir, 'handler-in-place');
     writeFileSync(
       join(dir, 'graceful.py'),
       [
@@ -152,13 +153,15 @@ describe('PromptState', () => {
         '    time.sleep(1.5)',
         '    sys.exit(0)',
         'signal.signal(signal.SIGINT, stop)',
+        `open(${JSON.stringify(ready)}, 'w').close()`,
         'while True: time.sleep(0.05)',
         '',
       ].join('\n'),
     );
     session.input(`python3 ${join(dir, 'graceful.py')}\r`);
     await until((s) => s.kind === 'busy', 'the program to run');
-    await new Promise((r) => setTimeout(r, 300)); // its handler is in place
+    // A Ctrl-C before its handler is in place would end it at once (a loaded machine starts python slowly).
+    await pollUntil(() => existsSync(ready), 'its SIGINT handler to be in place');
     expect(await session.clearLine()).toEqual({ kind: 'empty' });
     expect(readFileSync(log, 'utf8')).toBe('INT\n');
   });
