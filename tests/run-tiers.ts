@@ -6,9 +6,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, stripVTControlCharacters } from 'node:util';
+import { parseArgs } from 'node:util';
 import { pinnedImages, stackImages } from './compose/stack.ts';
 import { hasVenv, testEnv, venvBin } from './helpers/env.ts';
+import { FailedLines } from './helpers/failed-lines.ts';
 import { hasWeed, WEED } from './helpers/seaweedfs.ts';
 
 interface Tier {
@@ -201,36 +202,28 @@ const results: {
 
 /**
  * Runs a tier with its output passed through as it comes, and keeps the lines that name a failed
- * test (vitest's ×/FAIL, Playwright's ✘, the self-test's ✗), so the end of a long run says which
- * tests failed, not only which tier: a CI log is often read from its end.
+ * test (tests/helpers/failed-lines.ts): a CI log is often read from its end.
  */
-const FAILED_LINE = /^\s*(×|✗|✘|FAIL\s)|^\s+\d+\) \[|^\s*(Error|AssertionError|TimeoutError):/;
 const runTier = (command: string[]) =>
   new Promise<{ status: number | null; failures: string[] }>((resolve) => {
-    const failures: string[] = [];
-    let partial = '';
+    const failed = new FailedLines();
     const child = spawn(command[0]!, command.slice(1), { stdio: ['inherit', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const plain = stripVTControlCharacters(line);
-        if (FAILED_LINE.test(plain) && failures.length < 40 && !failures.includes(plain.trim())) failures.push(plain.trim());
-      }
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      keep(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      keep(chunk);
-    });
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      const kept = failed.stream();
+      from.on('data', (chunk: Buffer) => {
+        to.write(chunk);
+        kept.write(chunk);
+      });
+      from.on('end', () => kept.end());
+    }
     child.on('error', (error) => {
-      failures.push(`${command[0]}: ${error.message}`);
-      resolve({ status: 1, failures });
+      failed.lines.push(`${command[0]}: ${error.message}`);
+      resolve({ status: 1, failures: failed.lines });
     });
-    child.on('close', (status) => resolve({ status, failures }));
+    child.on('close', (status) => resolve({ status, failures: failed.lines }));
   });
 
 for (const tier of tiers) {
