@@ -1,29 +1,32 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 /** How often the terminal's foreground process group is looked at while a Ctrl-C takes effect. */
 const LOOK_EVERY_MS = 100;
 /** Ctrl-Cs sent again at most, in one wait for the prompt. */
 const RESENDS = 10;
 
+const run = promisify(execFile);
+
 /**
  * The foreground process group of the terminal whose session `pid` (the shell) leads: the group
- * a Ctrl-C typed now is sent to. Undefined where it cannot be read.
+ * a Ctrl-C typed now is sent to. Undefined where it cannot be read. Linux has it in
+ * `/proc/PID/stat`; elsewhere (macOS) `ps` says it, run without holding the event loop.
  */
-export function foregroundGroup(pid: number): number | undefined {
+export async function foregroundGroup(
+  pid: number,
+  via: 'proc' | 'ps' = process.platform === 'linux' ? 'proc' : 'ps',
+): Promise<number | undefined> {
   try {
     let tpgid: number;
-    if (process.platform === 'linux') {
+    if (via === 'proc') {
       // "pid (comm) state ppid pgrp session tty_nr tpgid …"; comm may hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
     } else {
-      const out = execFileSync('ps', ['-o', 'tpgid=', '-p', String(pid)], {
-        encoding: 'utf8',
-        timeout: 2000,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      tpgid = Number(out.trim());
+      const { stdout } = await run('ps', ['-o', 'tpgid=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000 });
+      tpgid = Number(stdout.trim());
     }
     return Number.isInteger(tpgid) && tpgid > 0 ? tpgid : undefined;
   } catch {
@@ -55,7 +58,7 @@ export async function interruptUntilPrompt(o: {
   void o.prompt.then(() => {
     back = true;
   });
-  let group = foregroundGroup(o.shellPid);
+  let group = await foregroundGroup(o.shellPid);
   o.send();
   const deadline = Date.now() + o.timeoutMs;
   let resends = 0;
@@ -66,8 +69,8 @@ export async function interruptUntilPrompt(o: {
     await Promise.race([o.prompt, new Promise<void>((r) => (timer = setTimeout(r, Math.min(LOOK_EVERY_MS, left))))]);
     clearTimeout(timer);
     if (back || group === undefined) continue;
-    const now = foregroundGroup(o.shellPid);
-    if (now === undefined || now === group || now === o.shellPid) continue;
+    const now = await foregroundGroup(o.shellPid);
+    if (back || now === undefined || now === group || now === o.shellPid) continue;
     // Another command of the line has the terminal since: the Ctrl-C did not stop the line. The
     // shell, which runs it, hears SIGINT too: bash and zsh end the line they run at it, once the
     // command that has the terminal ends (the Ctrl-C ends that one, unless it is lost again).

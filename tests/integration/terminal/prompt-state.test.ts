@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { foregroundGroup } from '../../../server/terminal/interrupt.ts';
 import { type LineState, TerminalSession } from '../../../server/terminal/session.ts';
 import { pollUntil } from '../../helpers/net.ts';
 import { FIXTURES } from '../shells/cases.ts';
@@ -140,6 +141,24 @@ describe('PromptState', () => {
       expect(line, `round ${i + 1}`).toEqual({ kind: 'empty' });
     }
   });
+
+  it.each(['proc', 'ps'] as const)(
+    "reads the terminal's foreground group (via %s): the shell's own at the prompt, a running command's while it runs",
+    async (via) => {
+      expect(await foregroundGroup(session.pid, via)).toBe(session.pid);
+      const pidFile = join(dir, 'sleeper.pid');
+      session.input(`sh -c 'echo $$ > ${pidFile}; exec sleep 30'\r`);
+      const sleeper = await pollUntil(
+        () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || undefined : undefined),
+        'the command to start',
+      );
+      // bash gives each command line a process group of its own, led by its first process.
+      expect(await foregroundGroup(session.pid, via)).toBe(sleeper);
+      expect(await session.clearLine()).toEqual({ kind: 'empty' });
+      expect(await foregroundGroup(session.pid, via)).toBe(session.pid);
+      expect(await foregroundGroup(2 ** 22 + 1, via)).toBeUndefined();
+    },
+  );
 
   it('clearLine gives a command that takes its time to stop one Ctrl-C, not a second (Compose takes that for "kill now")', async () => {
     const log = join(dir, 'interrupts');
