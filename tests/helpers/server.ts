@@ -25,9 +25,12 @@ export interface TestServer extends Omit<TutorialServer, 'loginUrl'> {
  * same folder, say) leaves its folder to the exit of the test file's process, not in /tmp for good.
  */
 const made = new Set<string>();
+let removedAtExit = false;
 const madeStateDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'tutorial-test-'));
-  if (made.size === 0) process.on('exit', () => made.forEach(removeStateDir));
+  // One listener for the process: the set empties and fills again as tests end and start.
+  if (!removedAtExit) process.once('exit', () => made.forEach(removeStateDir));
+  removedAtExit = true;
   made.add(dir);
   return dir;
 };
