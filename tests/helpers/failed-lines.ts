@@ -29,7 +29,9 @@ export class FailedLines {
   }
 
   #keep(line: string): void {
-    const plain = stripVTControlCharacters(line).trim();
-    if (FAILED_LINE.test(plain) && this.lines.length < MAX_KEPT && !this.lines.includes(plain)) this.lines.push(plain);
+    // Matched with its indent (Playwright's numbered list is known by it), kept without.
+    const plain = stripVTControlCharacters(line);
+    const kept = plain.trim();
+    if (FAILED_LINE.test(plain) && this.lines.length < MAX_KEPT && !this.lines.includes(kept)) this.lines.push(kept);
   }
 }

@@ -10,7 +10,8 @@ describe('FailedLines: the names of failed tests at the end of `npm test`', () =
     out.write(bytes('  ✓ passes\n  \x1b[31m×\x1b[39m a test that failed 20166ms\n'));
     out.write(bytes(' FAIL  integration  tests/a.test.ts > a > b\nError: Gave up waiting\n'));
     out.write(bytes('  ✘  3 [chromium] › e2e/x.spec.ts:10:1 › runs\n  ✗ python-venv: the check failed\n'));
-    out.write(bytes('  × a test that failed 20166ms\nan ordinary line\n'));
+    out.write(bytes('  1) [chromium] › e2e/x.spec.ts:10:1 › runs ───\n'));
+    out.write(bytes('  × a test that failed 20166ms\nan ordinary line\n  2 passed (4.1s)\n'));
     out.end();
     expect(failed.lines).toEqual([
       '× a test that failed 20166ms',
@@ -18,6 +19,7 @@ describe('FailedLines: the names of failed tests at the end of `npm test`', () =
       'Error: Gave up waiting',
       '✘  3 [chromium] › e2e/x.spec.ts:10:1 › runs',
       '✗ python-venv: the check failed',
+      '1) [chromium] › e2e/x.spec.ts:10:1 › runs ───',
     ]);
   });
 
